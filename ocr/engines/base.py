@@ -1,0 +1,116 @@
+"""The one small engine interface (after MLPerf's backends: name, version, load, predict)."""
+import hashlib
+import os
+
+
+class EngineUnavailable(Exception):
+    """The engine cannot run in this interpreter; the message says what is missing, in one line."""
+
+
+class Prediction(object):
+    """One read: the text (lines joined as the labels are), a confidence in [0, 1], and extras."""
+
+    __slots__ = ("text", "confidence", "lines", "extra")
+
+    def __init__(self, text, confidence, lines=None, extra=None):
+        self.text = text
+        self.confidence = float(confidence)
+        self.lines = lines if lines is not None else [text]
+        self.extra = extra or {}
+
+    def to_dict(self):
+        d = {"text": self.text, "confidence": round(self.confidence, 5), "lines": self.lines}
+        if self.extra:
+            d["extra"] = self.extra
+        return d
+
+
+class Engine(object):
+    """Base class. Subclasses set `name`, `family`, `needs` (one line: which package or venv),
+    `default_options`, and implement `_load` and `predict`.
+
+    Options are named parameters (threads, precision, batch, height, pre, device...) recorded in
+    every result file. `predict` takes a list of preprocessed crops (numpy arrays, HxW or HxWx3
+    uint8) and returns one Prediction per crop, in order.
+    """
+
+    name = "base"
+    family = "base"
+    needs = ""
+    device = "cpu"
+    precision = "fp32"
+    default_options = {}
+
+    def __init__(self, **options):
+        unknown = sorted(set(options) - set(self.default_options))
+        if unknown:
+            raise ValueError("engine {}: unknown option(s) {}; valid: {}".format(
+                self.name, ", ".join(unknown), ", ".join(sorted(self.default_options)) or "none"))
+        self.options = dict(self.default_options)
+        self.options.update(options)
+        self.models = {}      # role -> {"path": ..., "sha256": ...}
+        self.loaded = False
+
+    # --- the interface -------------------------------------------------------------------------
+    def version(self):
+        """Version string of the underlying package(s)."""
+        return "unknown"
+
+    def load(self):
+        """Load models once (raises EngineUnavailable with a one-line reason)."""
+        if not self.loaded:
+            self._load()
+            self.loaded = True
+        return self
+
+    def _load(self):
+        raise NotImplementedError
+
+    def predict(self, crops):
+        raise NotImplementedError
+
+    def synchronize(self):
+        """Wait for asynchronous device work (GPU engines override); called around timers."""
+
+    def describe(self):
+        """Self-description recorded in results: options, models with sha256, device, precision."""
+        return {"name": self.name, "family": self.family, "version": self.version(),
+                "device": self.device, "precision": self.precision,
+                "options": dict(self.options), "models": dict(self.models)}
+
+    # --- helpers for subclasses -------------------------------------------------------------------
+    def register_model(self, role, path, expected_sha256=None):
+        """Record a model file and verify it by sha256 before use."""
+        if not os.path.isfile(path):
+            raise EngineUnavailable("{}: model file missing: {}".format(self.name, path))
+        digest = sha256_file(path)
+        if expected_sha256 and digest != expected_sha256:
+            raise EngineUnavailable("{}: model {} has sha256 {}, expected {} (corrupt or wrong "
+                                    "version)".format(self.name, path, digest[:12], expected_sha256[:12]))
+        self.models[role] = {"path": path, "sha256": digest}
+        return path
+
+
+_SHA_CACHE = {}
+
+
+def sha256_file(path, chunk=1 << 20):
+    """sha256 of a file, cached per (path, size, mtime) so repeated loads stay cheap."""
+    st = os.stat(path)
+    key = (os.path.abspath(path), st.st_size, st.st_mtime)
+    if key not in _SHA_CACHE:
+        h = hashlib.sha256()
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(chunk), b""):
+                h.update(block)
+        _SHA_CACHE[key] = h.hexdigest()
+    return _SHA_CACHE[key]
+
+
+def require(module, needs):
+    """Import `module` or raise EngineUnavailable with the one-line `needs` hint."""
+    import importlib
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise EngineUnavailable("needs {} ({}: {})".format(needs, module, exc))

@@ -1,0 +1,84 @@
+"""Tasks of the Jetson Nano OCR kit (`invoke --list`).
+
+Thin by design: every task parses its arguments and calls into `ocr/` (the library) or `bench/`
+(measuring and reporting). Runs on Python 3.6 (the Nano's system Python).
+"""
+import sys
+
+from invoke import Collection, Exit, task
+
+
+def _fail_on(code):
+    if code:
+        raise Exit(code=code)
+
+
+# --- datasets -------------------------------------------------------------------------------
+@task(help={"path": "a JSONL manifest, or a folder holding manifest.jsonl / labels.jsonl "
+                    "(default: the embedded synthetic set)",
+            "show_problems": "how many problems to list (default 50)"})
+def dataset_check(c, path=None, show_problems=50):
+    """Load a dataset manifest and print a summary: count, charset, lengths, problems."""
+    from ocr import dataset
+    _fail_on(dataset.check_cli(path, show_problems=int(show_problems)))
+
+
+@task(help={"n": "how many crops (default 300)", "seed": "random seed (default 0)",
+            "out": "output folder; gets manifest.jsonl + images/ (required)",
+            "split": "label written into each sample's tags (default 'synth')"})
+def dataset_synth(c, out, n=300, seed=0, split="synth"):
+    """Generate N synthetic product-code crops deterministically from SEED into OUT."""
+    from ocr import synth
+    synth.write_dataset(out, n=int(n), seed=int(seed), split=split)
+
+
+# --- benchmark ------------------------------------------------------------------------------
+@task(iterable=["engine"], help={
+    "all": "every registered engine (unavailable ones get a row saying why)",
+    "engine": "an engine name; repeat for several (see `invoke engines`)",
+    "data": "dataset manifest or folder (default: embedded synthetic set)",
+    "warmup": "warm-up inferences before timing (paper: 30)",
+    "batch": "batch size of the throughput pass (0: skip it)",
+    "limit": "use only the first N samples",
+    "out": "results folder (default results/)",
+    "interpreters": "YAML file mapping engine -> python (default bench/interpreters.yml if present)",
+    "option": "engine option KEY=VALUE, repeatable, e.g. threads=2 or easyocr.pre=gray+clahe",
+    "telemetry": "sample power/clocks/temperatures during the run (default on)",
+})
+def bench(c, all=False, engine=None, data=None, warmup=30, batch=8, limit=0, out="results",
+          interpreters=None, option=None, telemetry=True):
+    """Run OCR engines on a dataset (paper method) and print the comparison table."""
+    from bench import cli
+    _fail_on(cli.bench(all_engines=all, engines=engine or [], data=data, warmup=int(warmup),
+                       batch=int(batch), limit=int(limit), out=out, interpreters=interpreters,
+                       options=option or [], telemetry=telemetry, argv=sys.argv))
+
+
+@task(help={"results": "result JSON files or folders (space-separated in one string)",
+            "out": "folder for table.md, table.csv and report.html (default results/report)"})
+def report(c, results, out="results/report"):
+    """Compare result JSON files: terminal table, CSV, Markdown and an HTML page with plots."""
+    from bench import report as rep
+    _fail_on(rep.report_cli(results.split(), out))
+
+
+@task
+def engines(c):
+    """List every engine name, what it needs, and whether it is available here."""
+    from ocr.engines import registry
+    registry.print_engines()
+
+
+# --- quality gates ------------------------------------------------------------------------------
+@task(help={"pytest_args": "extra arguments for pytest, e.g. '-m \"not slow\"' or '-x'"})
+def test(c, pytest_args=""):
+    """Run the test suite; lint (ruff, vermin -t=3.6-, ast 3.6) is part of it (tests/test_lint.py)."""
+    c.run("{} -m pytest -ra {}".format(sys.executable, pytest_args))
+
+
+dataset_ns = Collection("dataset")
+dataset_ns.add_task(dataset_check, name="check")
+dataset_ns.add_task(dataset_synth, name="synth")
+
+ns = Collection(bench, report, engines, test)
+ns.add_collection(dataset_ns)
