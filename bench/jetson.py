@@ -31,7 +31,7 @@ def run_command(argv, timeout=15):
     """(returncode, stdout text) of argv; (127, "") when the program does not exist here."""
     try:
         proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              universal_newlines=True, timeout=timeout)
+                              universal_newlines=True, timeout=timeout)  # noqa: UP021 (3.6)
     except (OSError, subprocess.SubprocessError):
         return 127, ""
     return proc.returncode, proc.stdout
@@ -47,7 +47,7 @@ def read_file(path):
     try:
         with open(path, "rb") as f:
             return f.read().decode("utf-8", "replace").replace("\x00", "").strip()
-    except (IOError, OSError):
+    except OSError:
         return None
 
 
@@ -59,7 +59,7 @@ def read_text(root, path):
 def parse_nv_tegra_release(text):
     """'# R32 (release), REVISION: 7.1, ...' -> '32.7.1' (None when the line is not there)."""
     m = re.search(r"R(\d+) \(release\), REVISION: ([\d.]+)", text or "")
-    return "{}.{}".format(m.group(1), m.group(2)) if m else None
+    return f"{m.group(1)}.{m.group(2)}" if m else None
 
 
 def read_l4t(root="/"):
@@ -207,7 +207,7 @@ def throttle_reasons(zones, show):
     down. throttled is None when neither could be judged (no trip points, clocks unknown)."""
     hot = ["{} at {:.1f} C (trip {:.1f} C)".format(z["name"], z["temp_c"], z["trip_c"])
            for z in zones if z["name"] in zones_over_trip(zones)]
-    slow = ["{} under its jetson_clocks pin".format(n) for n in clocks_pulled_down(show)]
+    slow = [f"{n} under its jetson_clocks pin" for n in clocks_pulled_down(show)]
     judged = any(z["trip_c"] is not None for z in zones) or clocks_pinned(show) is not None
     if not judged:
         return None, []

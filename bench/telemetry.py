@@ -97,7 +97,7 @@ def parse_tegrastats_line(line):
 
 
 # --- throttle judgement ------------------------------------------------------------------------
-class ThrottleRule(object):
+class ThrottleRule:
     """Trip points (sensor -> C) and jetson_clocks pins ({"cpu", "gpu"} MHz), read once at start."""
 
     def __init__(self, trips_c=None, pinned_mhz=None):
@@ -131,7 +131,7 @@ class ThrottleRule(object):
 
 
 # --- sources -------------------------------------------------------------------------------------
-class TegrastatsSource(object):
+class TegrastatsSource:
     """Streams `tegrastats --interval MS`; every line becomes one sample."""
 
     name = "tegrastats"
@@ -147,7 +147,7 @@ class TegrastatsSource(object):
 
     def start(self, emit):
         self.proc = subprocess.Popen(self.argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                     universal_newlines=True, bufsize=1)
+                                     universal_newlines=True, bufsize=1)  # noqa: UP021 (3.6)
         self.thread = threading.Thread(target=self._pump, args=(emit,), daemon=True)
         self.thread.start()
 
@@ -168,7 +168,7 @@ class TegrastatsSource(object):
         self.thread.join(timeout=5)
 
 
-class PollingSource(object):
+class PollingSource:
     """Calls read() every interval on a thread; subclasses say what one reading is."""
 
     name = "poll"
@@ -277,7 +277,7 @@ def pick_source(interval_ms, root="/", nvml_loader=NvmlSource.load):
 
 
 # --- the sampler -----------------------------------------------------------------------------------
-class Sampler(object):
+class Sampler:
     """Collects samples from one source on a background thread; see the module docstring."""
 
     def __init__(self, interval_ms=100, root="/", source=None, rule=None):
@@ -303,7 +303,7 @@ class Sampler(object):
             self.source.start(self._emit)
             self.started = True
         except (OSError, ValueError) as exc:  # the source vanished between pick and start
-            self.error = "{}: {}".format(self.source.name, exc)
+            self.error = f"{self.source.name}: {exc}"
         return self
 
     def window(self, t0, t1):

@@ -62,12 +62,12 @@ def write(root, path, text):
 
 
 def make_zone(root, index, ztype, temp_mc, trips=()):
-    base = "/sys/class/thermal/thermal_zone{}/".format(index)
+    base = f"/sys/class/thermal/thermal_zone{index}/"
     write(root, base + "type", ztype + "\n")
-    write(root, base + "temp", "{}\n".format(temp_mc))
+    write(root, base + "temp", f"{temp_mc}\n")
     for k, (ttype, ttemp) in enumerate(trips):
-        write(root, base + "trip_point_{}_type".format(k), ttype + "\n")
-        write(root, base + "trip_point_{}_temp".format(k), "{}\n".format(ttemp))
+        write(root, base + f"trip_point_{k}_type", ttype + "\n")
+        write(root, base + f"trip_point_{k}_temp", f"{ttemp}\n")
 
 
 def fake_nano(root, cpu_temp_mc=40500):

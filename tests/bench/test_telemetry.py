@@ -99,7 +99,7 @@ def test_summary_of_the_loaded_nano_window():
     assert summary["n"] == 3
     assert summary["mean_power_w"] == pytest.approx((4.531 + 4.523 + 4.531) / 3)
     assert summary["peak_temp_c"] == 48.0  # AO; the PMIC's constant 100 C is left out
-    assert summary["gpu_freq_mhz"] == 921 and summary["cpu_freq_mhz"] == 1479 and summary["emc_freq_mhz"] == 1600
+    assert (summary["gpu_freq_mhz"], summary["cpu_freq_mhz"], summary["emc_freq_mhz"]) == (921, 1479, 1600)
     assert summary["throttled_samples"] == 0
     assert summary["rails_w"]["POM_5V_GPU"] == pytest.approx((1113 + 1113 + 1256) / 3000.0)
     # The first sample, GPU at 76 MHz while clocks were said to be pinned, counts as throttled.
@@ -119,7 +119,7 @@ def test_energy_per_read():
     assert telemetry.energy_per_read_mj(4.5, None) is None
 
 
-class ListSource(object):
+class ListSource:
     """A source replaying given readings, one per start/emit, to test the Sampler's bookkeeping."""
 
     name = "replay"
@@ -150,7 +150,7 @@ def test_sampler_windows_by_time_and_judges_samples():
 
 
 def test_nvml_source_reads_power_clocks_and_slowdowns():
-    class FakeNvml(object):
+    class FakeNvml:
         """No NVIDIA driver exists here: a stand-in with pynvml's names and units (mW, MHz)."""
         NVML_TEMPERATURE_GPU, NVML_CLOCK_SM, NVML_CLOCK_MEM = 0, 1, 2
         nvmlClocksThrottleReasonSwThermalSlowdown = 0x20
@@ -159,7 +159,7 @@ def test_nvml_source_reads_power_clocks_and_slowdowns():
         reasons = 0x4
 
         def nvmlDeviceGetHandleByIndex(self, i):
-            return "gpu{}".format(i)
+            return f"gpu{i}"
 
         def nvmlDeviceGetPowerUsage(self, h):
             return 71250
