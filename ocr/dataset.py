@@ -1,0 +1,245 @@
+"""Code-crop datasets: one JSONL manifest format, a validating loader and a summary.
+
+A manifest holds one JSON object a line:
+    {"image": "images/0001.png", "text": "EXP 2025.05.02", "box": [x0, y0, x1, y1] or null,
+     "tags": {"id": "...", "source": "...", ...}}
+`image` is relative to the manifest; `text` is the ground truth exactly as printed; `box` crops a
+code out of a larger photo. An optional first line `{"manifest": {"line_join": " ", ...}}` says how
+the labels join the lines of a multi-line code (realdev: one space; the paper: nothing).
+
+Every problem is reported with file and line number; a bad sample is skipped, the rest loads.
+"""
+import collections
+import hashlib
+import json
+import os
+import sys
+
+DEFAULT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "default")
+MANIFEST_NAMES = ("manifest.jsonl", "labels.jsonl")
+
+
+class Problem(object):
+    __slots__ = ("path", "line", "message")
+
+    def __init__(self, path, line, message):
+        self.path, self.line, self.message = path, line, message
+
+    def __str__(self):
+        return "{}:{}: {}".format(self.path, self.line, self.message)
+
+    def to_dict(self):
+        return {"path": self.path, "line": self.line, "message": self.message}
+
+
+class Sample(object):
+    __slots__ = ("id", "image", "text", "box", "tags", "line")
+
+    def __init__(self, id, image, text, box=None, tags=None, line=0):
+        self.id, self.image, self.text, self.box = id, image, text, box
+        self.tags = tags or {}
+        self.line = line
+
+    def to_dict(self):
+        return {"id": self.id, "image": self.image, "text": self.text, "box": self.box,
+                "tags": self.tags}
+
+
+class Dataset(object):
+    def __init__(self, path, samples, problems, meta):
+        self.path, self.samples, self.problems, self.meta = path, samples, problems, meta
+
+    def __len__(self):
+        return len(self.samples)
+
+    def __iter__(self):
+        return iter(self.samples)
+
+    @property
+    def line_join(self):
+        return self.meta.get("line_join", " ")
+
+    def sha256(self):
+        """Hash of the manifest and of every image it names: identifies the data of a run."""
+        h = hashlib.sha256()
+        with open(self.path, "rb") as f:
+            h.update(f.read())
+        for s in self.samples:
+            with open(s.image, "rb") as f:
+                h.update(hashlib.sha256(f.read()).digest())
+        return h.hexdigest()
+
+    def describe(self):
+        return {"path": os.path.abspath(self.path), "samples": len(self.samples),
+                "problems": len(self.problems), "sha256": self.sha256(), "meta": self.meta}
+
+
+class DatasetError(Exception):
+    """The manifest itself cannot be used (missing, unreadable, empty)."""
+
+
+def resolve(path=None):
+    """A manifest path from a file, a folder holding one, or None (the embedded default set)."""
+    path = path or DEFAULT_DIR
+    if os.path.isdir(path):
+        for name in MANIFEST_NAMES:
+            candidate = os.path.join(path, name)
+            if os.path.isfile(candidate):
+                return candidate
+        raise DatasetError("{}: no {} in this folder".format(path, " or ".join(MANIFEST_NAMES)))
+    if not os.path.isfile(path):
+        raise DatasetError("{}: no such manifest".format(path))
+    return path
+
+
+def read_image(path):
+    """Decode an image as BGR uint8 (OpenCV's order). Raises ValueError with a short reason."""
+    import cv2
+    import numpy as np
+    if not os.path.isfile(path):
+        raise ValueError("image missing: {}".format(path))
+    data = np.fromfile(path, dtype=np.uint8)
+    img = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+    if img is None:
+        raise ValueError("image unreadable (corrupt or not an image): {}".format(path))
+    return img
+
+
+def _check_box(box, shape):
+    if box is None:
+        return None
+    if (not isinstance(box, (list, tuple)) or len(box) != 4
+            or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in box)):
+        return "bad box {!r}: want [x0, y0, x1, y1] numbers".format(box)
+    x0, y0, x1, y1 = box
+    if x0 < 0 or y0 < 0 or x1 <= x0 or y1 <= y0:
+        return "bad box {!r}: want 0 <= x0 < x1 and 0 <= y0 < y1".format(box)
+    if shape is not None and (x1 > shape[1] or y1 > shape[0]):
+        return "bad box {!r}: outside the {}x{} image".format(box, shape[1], shape[0])
+    return None
+
+
+def _parse_line(raw, path, lineno, base, check_images):
+    """One manifest line -> (Sample or None, [Problem])."""
+    def problem(msg):
+        return None, [Problem(path, lineno, msg)]
+
+    try:
+        obj = json.loads(raw)
+    except ValueError as exc:
+        return problem("bad JSON ({})".format(exc))
+    if not isinstance(obj, dict):
+        return problem("not a JSON object")
+    image, text, box = obj.get("image"), obj.get("text"), obj.get("box")
+    tags = obj.get("tags") or {}
+    if not isinstance(image, str) or not image:
+        return problem("missing 'image'")
+    if not isinstance(text, str):
+        return problem("missing 'text'")
+    if not text.strip():
+        return problem("empty text")
+    if not isinstance(tags, dict):
+        return problem("'tags' must be an object")
+    full = os.path.normpath(os.path.join(base, image))
+    shape = None
+    if check_images:
+        try:
+            shape = read_image(full).shape
+        except ValueError as exc:
+            return problem(str(exc))
+    bad_box = _check_box(box, shape)
+    if bad_box:
+        return problem(bad_box)
+    sid = str(tags.get("id") or os.path.splitext(os.path.basename(image))[0])
+    return Sample(sid, full, text, list(box) if box else None, tags, lineno), []
+
+
+def load(path=None, check_images=True):
+    """Load and validate a manifest. Problems are collected, never raised, per sample."""
+    path = resolve(path)
+    base = os.path.dirname(os.path.abspath(path))
+    samples, problems, meta, seen = [], [], {}, {}
+    try:
+        with open(path, "rb") as f:
+            lines = f.read().decode("utf-8").splitlines()
+    except (IOError, OSError, UnicodeDecodeError) as exc:
+        raise DatasetError("{}: cannot read manifest ({})".format(path, exc))
+    for lineno, raw in enumerate(lines, 1):
+        if not raw.strip():
+            continue
+        if lineno == 1 and raw.lstrip().startswith('{"manifest"'):
+            try:
+                meta = json.loads(raw)["manifest"]
+                continue
+            except (ValueError, KeyError, TypeError):
+                pass  # falls through and is reported as a bad sample line
+        sample, probs = _parse_line(raw, path, lineno, base, check_images)
+        problems.extend(probs)
+        if sample is None:
+            continue
+        if sample.id in seen:
+            problems.append(Problem(path, lineno, "duplicate id '{}' (first on line {})".format(
+                sample.id, seen[sample.id])))
+            continue
+        seen[sample.id] = lineno
+        samples.append(sample)
+    if not samples and not problems:
+        raise DatasetError("{}: no samples".format(path))
+    return Dataset(path, samples, problems, meta)
+
+
+def summary(ds):
+    """Counts, charset, length and line distributions, tags, problems: a plain dict."""
+    texts = [s.text for s in ds.samples]
+    lengths = sorted(len(t) for t in texts)
+    chars = collections.Counter("".join(texts))
+    prefixes = collections.Counter(s.id.split("-")[0] if "-" in s.id else "(none)" for s in ds.samples)
+
+    def pct(p):
+        return lengths[min(len(lengths) - 1, int(p * len(lengths)))] if lengths else 0
+
+    return {
+        "manifest": ds.path,
+        "samples": len(ds.samples),
+        "problems": [str(p) for p in ds.problems],
+        "charset": "".join(sorted(chars)),
+        "char_counts": dict(chars.most_common()),
+        "length": {"min": lengths[0] if lengths else 0, "p50": pct(0.5), "p90": pct(0.9),
+                   "max": lengths[-1] if lengths else 0},
+        "length_hist": dict(sorted(collections.Counter(min(n // 5 * 5, 40) for n in lengths).items())),
+        "with_box": sum(1 for s in ds.samples if s.box),
+        "id_prefixes": dict(prefixes.most_common()),
+        "line_join": ds.line_join,
+    }
+
+
+def format_summary(info, show_problems=50):
+    from tabulate import tabulate
+    rows = [["manifest", info["manifest"]], ["samples", info["samples"]],
+            ["problems", len(info["problems"])],
+            ["charset ({} chars)".format(len(info["charset"])), repr(info["charset"])],
+            ["length min/p50/p90/max", "{min}/{p50}/{p90}/{max}".format(**info["length"])],
+            ["with box", info["with_box"]],
+            ["id prefixes", ", ".join("{}: {}".format(k, v) for k, v in info["id_prefixes"].items())]]
+    out = [tabulate(rows, tablefmt="plain")]
+    hist = info["length_hist"]
+    if hist:
+        out.append("length histogram: " + "  ".join(
+            "{}-{}: {}".format(k, k + 4, v) if k < 40 else "40+: {}".format(v) for k, v in hist.items()))
+    for p in info["problems"][:show_problems]:
+        out.append("problem: " + p)
+    if len(info["problems"]) > show_problems:
+        out.append("... and {} more problems".format(len(info["problems"]) - show_problems))
+    return "\n".join(out)
+
+
+def check_cli(path=None, show_problems=50, out=sys.stdout):
+    """`invoke dataset.check`: print the summary; exit code 1 when the manifest is unusable."""
+    try:
+        ds = load(path)
+    except DatasetError as exc:
+        print("dataset.check: " + str(exc), file=out)
+        return 1
+    info = summary(ds)
+    print(format_summary(info, show_problems), file=out)
+    return 0

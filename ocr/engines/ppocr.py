@@ -1,0 +1,289 @@
+"""PP-OCRv4 (PaddleOCR's det + rec models) on two runtimes: Paddle Inference (the paper's
+PaddleOCR) and ONNX Runtime (the fastest CPU path, and the bridge to TensorRT).
+
+Same models, same pre/post-processing, only the runtime differs, so the rows compare runtimes.
+- det+rec (`paddleocr`, `ppocr-onnx`): DB text detection with PaddleOCR's defaults (limit_side_len
+  960, limit_type 'max'), pieces cut out and recognised, then put in reading order.
+- rec only (`paddleocr-rec`, `ppocr-onnx-rec`): the crops are already cut, so detection is wasted
+  work: the crop is split into lines by a projection profile (ocr/layout.py) and each line is
+  recognised.
+Recognition: height 48, width from the aspect ratio (dynamic, up to `max_width`), normalised to
+[-1, 1], CTC greedy decoding over ppocr_keys_v1 (+ space). Confidence: the mean of the kept
+characters' probabilities (0 for an empty read).
+"""
+import math
+import os
+
+import numpy as np
+
+from .. import layout, models
+from .base import Engine, EngineUnavailable, Prediction, require
+
+
+# --- runtimes -------------------------------------------------------------------------------------
+class OnnxRunner(object):
+    def __init__(self, path, threads, providers=None):
+        ort = require("onnxruntime", "pip install kit[onnx] (onnxruntime)")
+        opts = ort.SessionOptions()
+        if threads:
+            opts.intra_op_num_threads = int(threads)
+        opts.log_severity_level = 3
+        self.session = ort.InferenceSession(path, sess_options=opts,
+                                            providers=providers or ["CPUExecutionProvider"])
+        self.input = self.session.get_inputs()[0].name
+        self.meta = self.session.get_modelmeta().custom_metadata_map
+
+    def __call__(self, x):
+        return self.session.run(None, {self.input: x})[0]
+
+
+class PaddleRunner(object):
+    def __init__(self, model_file, params_file, threads, use_gpu=False):
+        inference = require("paddle.inference", "the Python 3.7 venv with Paddle Inference "
+                                                 "(pip install kit[paddle])")
+        config = inference.Config(model_file, params_file)
+        if use_gpu:
+            config.enable_use_gpu(500, 0)
+        else:
+            config.disable_gpu()
+            config.set_cpu_math_library_num_threads(int(threads) if threads else 1)
+        config.switch_ir_optim(True)
+        config.enable_memory_optim()
+        config.disable_glog_info()
+        self.predictor = inference.create_predictor(config)
+        self.input = self.predictor.get_input_handle(self.predictor.get_input_names()[0])
+        self.output = self.predictor.get_output_handle(self.predictor.get_output_names()[0])
+
+    def __call__(self, x):
+        self.input.reshape(list(x.shape))
+        self.input.copy_from_cpu(np.ascontiguousarray(x))
+        self.predictor.run()
+        return self.output.copy_to_cpu()
+
+
+def _package_version(name):
+    try:
+        import importlib
+        return getattr(importlib.import_module(name), "__version__", "?")
+    except ImportError:
+        return "missing"
+
+
+# --- recognition -------------------------------------------------------------------------------
+def load_charset(path):
+    with open(path, "rb") as f:
+        keys = f.read().decode("utf-8").splitlines()
+    return ["<blank>"] + keys + [" "]
+
+
+def rec_batch(images, height=48, max_width=960, min_width=16):
+    """BGR/gray crops -> N x 3 x height x W float32, W the widest aspect in the batch."""
+    import cv2
+    widths = []
+    for img in images:
+        h, w = img.shape[:2]
+        widths.append(int(min(max_width, max(min_width, math.ceil(height * w / float(max(h, 1)))))))
+    batch = np.zeros((len(images), 3, height, max(widths)), dtype=np.float32)
+    for i, (img, w) in enumerate(zip(images, widths)):
+        if img.ndim == 2:
+            img = cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
+        resized = cv2.resize(img, (w, height)).astype(np.float32)
+        batch[i, :, :, :w] = (resized.transpose(2, 0, 1) / 255.0 - 0.5) / 0.5
+    return batch
+
+
+def ctc_greedy(probs, charset):
+    """probs: N x T x C softmax outputs -> [(text, confidence)]."""
+    out = []
+    idx = probs.argmax(axis=2)
+    best = probs.max(axis=2)
+    for row, conf in zip(idx, best):
+        keep = np.ones(len(row), dtype=bool)
+        keep[1:] = row[1:] != row[:-1]
+        keep &= row != 0
+        chars = [charset[i] if i < len(charset) else "" for i in row[keep]]
+        out.append(("".join(chars), float(conf[keep].mean()) if keep.any() else 0.0))
+    return out
+
+
+def crop_quad(img, quad):
+    """Perspective-cut a detected quadrilateral, rotated upright when it is tall and thin."""
+    import cv2
+    quad = np.asarray(quad, dtype=np.float32)
+    w = int(max(np.linalg.norm(quad[0] - quad[1]), np.linalg.norm(quad[2] - quad[3])))
+    h = int(max(np.linalg.norm(quad[0] - quad[3]), np.linalg.norm(quad[1] - quad[2])))
+    w, h = max(w, 1), max(h, 1)
+    dst = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+    out = cv2.warpPerspective(img, cv2.getPerspectiveTransform(quad, dst), (w, h),
+                              borderMode=cv2.BORDER_REPLICATE, flags=cv2.INTER_CUBIC)
+    if h / float(w) >= 1.5:
+        out = np.rot90(out)
+    return out
+
+
+class _PPOCRBase(Engine):
+    family = "ppocr"
+    runtime = None  # "onnx" | "paddle"
+    default_options = {"threads": 0, "rec_height": 48, "max_width": 960, "batch": 8,
+                       "split_lines": True}
+
+    @classmethod
+    def check_available(cls):
+        module = "onnxruntime" if cls.runtime == "onnx" else "paddle"
+        try:
+            __import__(module)
+        except ImportError:
+            return "needs {}".format(cls.needs)
+        try:
+            models.model_dir("ppocr_" + cls.runtime)
+        except EngineUnavailable as exc:
+            return str(exc)
+        return None
+
+    def version(self):
+        if self.runtime == "onnx":
+            return "onnxruntime " + _package_version("onnxruntime")
+        return "paddle " + _package_version("paddle")
+
+    def _runner(self, kind):
+        """A runtime session for 'det' or 'rec', model files verified by sha256."""
+        threads = self.options["threads"]
+        if self.runtime == "onnx":
+            name = "ch_PP-OCRv4_{}_infer.onnx".format(kind)
+            path = self.register_model(kind, models.locate("ppocr_onnx", name),
+                                       models.expected_sha256("ppocr_onnx", name))
+            return OnnxRunner(path, threads)
+        files = []
+        for ext in ("pdmodel", "pdiparams"):
+            name = "ch_PP-OCRv4_{}_infer/inference.{}".format(kind, ext)
+            files.append(self.register_model("{}.{}".format(kind, ext), models.locate("ppocr_paddle", name),
+                                             models.expected_sha256("ppocr_paddle", name)))
+        return PaddleRunner(files[0], files[1], threads, use_gpu=self.device == "cuda")
+
+    def _load_rec(self):
+        self.rec = self._runner("rec")
+        meta = getattr(self.rec, "meta", {}) or {}
+        if "character" in meta:  # the ONNX export carries its dictionary
+            self.charset = ["<blank>"] + meta["character"].splitlines() + [" "]
+        else:
+            base = models.model_dir("ppocr_paddle")
+            keys = models.locate("ppocr_paddle", "ppocr_keys_v1.txt",
+                                 (os.path.join(os.path.dirname(base), "ch_ppocr_rec"),))
+            self.register_model("keys", keys, models.expected_sha256("ppocr_paddle", "ppocr_keys_v1.txt"))
+            self.charset = load_charset(keys)
+
+    def recognise(self, images):
+        """Recognise single-line images in batches of `batch` -> [(text, confidence)]."""
+        out, step = [], max(1, int(self.options["batch"]))
+        # Sorting by aspect keeps padding small within a batch (as PaddleOCR does).
+        order = sorted(range(len(images)), key=lambda i: images[i].shape[1] / float(images[i].shape[0]))
+        results = [None] * len(images)
+        for start in range(0, len(order), step):
+            chunk = order[start:start + step]
+            probs = self.rec(rec_batch([images[i] for i in chunk], int(self.options["rec_height"]),
+                                       int(self.options["max_width"])))
+            for i, res in zip(chunk, ctc_greedy(probs, self.charset)):
+                results[i] = res
+        out.extend(results)
+        return out
+
+
+class _PPOCRRec(_PPOCRBase):
+    def _load(self):
+        self._load_rec()
+
+    def predict(self, crops):
+        """Split each crop into lines, recognise all lines of all crops together."""
+        pieces, owner = [], []
+        for k, crop in enumerate(crops):
+            gray = crop if crop.ndim == 2 else crop.mean(axis=2).astype(np.uint8)
+            bands = layout.split_lines(gray) if self.options["split_lines"] else [(0, crop.shape[0])]
+            for y0, y1 in bands:
+                pieces.append(crop[y0:y1])
+                owner.append(k)
+        reads = self.recognise(pieces) if pieces else []
+        preds = []
+        for k in range(len(crops)):
+            lines = [reads[i] for i in range(len(reads)) if owner[i] == k]
+            texts = [t.strip() for t, _ in lines if t.strip()]
+            conf = min([c for t, c in lines if t.strip()] or [0.0])
+            preds.append(Prediction(" ".join(texts), conf, texts))
+        return preds
+
+
+class _PPOCRDetRec(_PPOCRBase):
+    default_options = dict(_PPOCRBase.default_options, det_limit_side_len=960, det_limit_type="max",
+                           det_thresh=0.3, det_box_thresh=0.6, det_unclip_ratio=1.5)
+
+    def _load(self):
+        self.det = self._runner("det")
+        self._load_rec()
+        self.det_post = _db_postprocess(self)
+
+    def _detect(self, img):
+        import cv2
+        h, w = img.shape[:2]
+        side, kind = float(self.options["det_limit_side_len"]), self.options["det_limit_type"]
+        ratio = 1.0
+        if kind == "max" and max(h, w) > side:
+            ratio = side / max(h, w)
+        elif kind == "min" and min(h, w) < side:
+            ratio = side / min(h, w)
+        rh, rw = max(32, int(round(h * ratio / 32)) * 32), max(32, int(round(w * ratio / 32)) * 32)
+        x = cv2.resize(img, (rw, rh)).astype(np.float32)
+        x = ((x / 255.0 - 0.5) / 0.5).transpose(2, 0, 1)[None]
+        pred = self.det(np.ascontiguousarray(x, dtype=np.float32))
+        boxes, _scores = self.det_post(pred, (h, w))
+        return boxes
+
+    def predict(self, crops):
+        preds = []
+        for crop in crops:
+            img = crop if crop.ndim == 3 else np.stack([crop] * 3, axis=2)
+            quads = self._detect(img)
+            cuts = [crop_quad(img, q) for q in quads]
+            reads = self.recognise(cuts) if cuts else []
+            pieces = []
+            for q, (text, conf) in zip(quads, reads):
+                q = np.asarray(q)
+                if text.strip():
+                    pieces.append((q[:, 0].min(), q[:, 1].min(), q[:, 0].max(), q[:, 1].max(),
+                                   text.strip(), conf))
+            lines = layout.reading_order(pieces)
+            texts = [" ".join(p[4] for p in line) for line in lines]
+            conf = min([p[5] for p in pieces] or [0.0])
+            preds.append(Prediction(" ".join(texts), conf, texts, {"boxes": len(quads)}))
+        return preds
+
+
+def _db_postprocess(engine):
+    """DB post-processing (box extraction + unclip) from the installed rapidocr package: pure
+    numpy/OpenCV/pyclipper code, identical in its onnxruntime and paddle flavours."""
+    try:
+        from rapidocr_onnxruntime.ch_ppocr_det.utils import DBPostProcess
+    except ImportError:
+        try:
+            from rapidocr_paddle.ch_ppocr_det.utils import DBPostProcess
+        except ImportError:
+            raise EngineUnavailable("{}: needs rapidocr-onnxruntime or rapidocr-paddle for DB "
+                                    "post-processing".format(engine.name))
+    return DBPostProcess(thresh=engine.options["det_thresh"], box_thresh=engine.options["det_box_thresh"],
+                         max_candidates=1000, unclip_ratio=engine.options["det_unclip_ratio"],
+                         use_dilation=False, score_mode="fast")
+
+
+class OnnxRec(_PPOCRRec):
+    name, runtime, needs = "ppocr-onnx-rec", "onnx", "pip install kit[onnx] (onnxruntime + rapidocr-onnxruntime)"
+
+
+class OnnxDetRec(_PPOCRDetRec):
+    name, runtime, needs = "ppocr-onnx", "onnx", OnnxRec.needs
+
+
+class PaddleRec(_PPOCRRec):
+    name, runtime = "paddleocr-rec", "paddle"
+    needs = "the Paddle venv (Python 3.7 on a Nano): pip install kit[paddle]"
+
+
+class PaddleDetRec(_PPOCRDetRec):
+    name, runtime, needs = "paddleocr", "paddle", PaddleRec.needs

