@@ -70,8 +70,12 @@ class Dataset(object):
         return h.hexdigest()
 
     def describe(self):
-        return {"path": os.path.abspath(self.path), "samples": len(self.samples),
-                "problems": len(self.problems), "sha256": self.sha256(), "meta": self.meta}
+        """Identity of the data (hashing every image once per Dataset object)."""
+        if not hasattr(self, "_described"):
+            self._described = {"path": os.path.abspath(self.path), "samples": len(self.samples),
+                               "problems": [str(p) for p in self.problems], "sha256": self.sha256(),
+                               "meta": self.meta}
+        return self._described
 
 
 class DatasetError(Exception):

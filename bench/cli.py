@@ -1,0 +1,163 @@
+"""`invoke bench`: argument handling, the run loop over engines, and the printed tables."""
+import os
+import sys
+
+from ocr import dataset as datasets
+from ocr.engines import registry
+
+from . import results, runner, tables
+
+
+class UsageError(Exception):
+    pass
+
+
+def _value(text):
+    """Option values from the command line: int, float, bool or string."""
+    low = text.lower()
+    if low in ("true", "yes", "on"):
+        return True
+    if low in ("false", "no", "off"):
+        return False
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return text
+
+
+def parse_options(items, engines):
+    """['threads=2', 'easyocr.batch=4', 'pre=gray+clahe'] -> {engine: {key: value}}, {engine: pre}.
+
+    A bare KEY applies to every selected engine that has that option; ENGINE.KEY to that engine.
+    `pre` (the preprocessing pipeline) is the runner's, valid for every engine.
+    """
+    opts = {e: {} for e in engines}
+    pres = {}
+    for item in items:
+        key, sep, val = item.partition("=")
+        if not sep:
+            raise UsageError("option '{}': want KEY=VALUE".format(item))
+        target, _, key = key.rpartition(".")
+        if target and target not in engines:
+            raise UsageError("option '{}': engine '{}' is not selected".format(item, target))
+        takers = [target] if target else engines
+        accepted = False
+        for e in takers:
+            if key == "pre":
+                pres[e] = val
+                accepted = True
+                continue
+            try:
+                valid = registry.engine_class(e).default_options
+            except Exception:  # noqa: BLE001 - an engine that cannot import takes no options
+                valid = {}
+            if key in valid:
+                opts[e][key] = _value(val)
+                accepted = True
+        if not accepted:
+            raise UsageError("option '{}': no selected engine has option '{}'".format(item, key))
+    return opts, pres
+
+
+def select_engines(all_engines, engines):
+    if all_engines:
+        return registry.names()
+    if not engines:
+        raise UsageError("name engines with --engine NAME (repeatable) or use --all; engines: "
+                         + ", ".join(registry.names()))
+    for e in engines:
+        if e not in registry.ENGINES:
+            raise UsageError("unknown engine '{}'; valid engines: {}".format(e, ", ".join(registry.names())))
+    return list(engines)
+
+
+def _progress(total, desc):
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return None
+    return tqdm(total=total, desc=desc, unit="crop", leave=False, disable=not sys.stderr.isatty())
+
+
+def _telemetry_window(sampler):
+    if sampler is None:
+        return None
+    from bench import telemetry
+
+    def window(t0, t1, summary):
+        tel = sampler.window(t0, t1)
+        mean_total = (summary.get("timing", {}).get("total_ms") or {}).get("mean")
+        tel["energy_per_read_mj"] = telemetry.energy_per_read_mj(tel.get("mean_power_w"), mean_total)
+        return tel
+    return window
+
+
+def _start_sampler(enabled):
+    if not enabled:
+        return None
+    try:
+        from bench import telemetry
+        sampler = telemetry.Sampler(interval_ms=100)
+        sampler.start()
+        return sampler
+    except Exception as exc:  # noqa: BLE001 - telemetry is informative, never fatal
+        print("bench: telemetry off ({})".format(exc), file=sys.stderr)
+        return None
+
+
+def bench(all_engines=False, engines=(), data=None, warmup=30, batch=8, limit=0, out="results",
+          interpreters=None, options=(), telemetry=True, argv=None, warmup_image=None, echo=print):
+    """Run the benchmark; print the table; return an exit code (0 = every engine ok/unavailable)."""
+    try:
+        names = select_engines(all_engines, engines)
+        opts, pres = parse_options(list(options), names)
+        ds = datasets.load(data)
+        table = runner.load_interpreters(interpreters)
+    except (UsageError, datasets.DatasetError, ValueError, IOError) as exc:
+        echo("bench: {}".format(exc))
+        return 2
+    for p in ds.problems:
+        echo("bench: dataset problem (sample skipped): {}".format(p))
+    samples = ds.samples[:limit] if limit else ds.samples
+    warmup_image = warmup_image or runner.DEFAULT_WARMUP_IMAGE
+    if warmup > 0 and not os.path.isfile(warmup_image):
+        echo("bench: warm-up image missing: {} (use --warmup 0 to skip warm-up)".format(warmup_image))
+        return 2
+    run_dir = os.path.join(out, results.run_id())
+    machine = results.machine()
+    sampler = _start_sampler(telemetry)
+    docs, failed = [], 0
+    try:
+        for name in names:
+            python = runner.interpreter_for(name, table)
+            bar = _progress(len(samples), name)
+            doc = runner.run_engine(name, opts.get(name, {}), pres.get(name, "gray"), ds, samples, python,
+                                    warmup, batch, warmup_image, argv=argv, machine=machine,
+                                    telemetry=_telemetry_window(sampler), progress=bar)
+            if bar is not None:
+                bar.close()
+            path = results.write_json_atomic(os.path.join(run_dir, name + ".json"), doc)
+            docs.append(doc)
+            failed += doc["status"] == "error"
+            echo("bench: {:<16} {:<11} {}".format(name, doc["status"], doc.get("reason") or path))
+    finally:
+        if sampler is not None:
+            sampler.stop()
+    print_tables(docs, ds, samples, echo)
+    echo("results: {}".format(run_dir))
+    return 1 if failed else 0
+
+
+def print_tables(docs, ds, samples, echo=print):
+    headers, rows = tables.comparison(docs)
+    echo("")
+    echo("Dataset: {} ({} samples{})".format(ds.path, len(samples),
+                                             ", {} problems".format(len(ds.problems)) if ds.problems else ""))
+    echo(tables.render(headers, rows))
+    rh, rr, source = tables.reference()
+    echo("")
+    echo("Reference: the paper's published numbers (its own 100 private crops; not the same data)")
+    echo(tables.render(rh, rr))
+    echo("source: " + source)

@@ -1,0 +1,113 @@
+"""Result files: written atomically (temp file + rename, so an interrupted run leaves no half-written
+file), and self-describing (machine, device state, git commit, exact command)."""
+import getpass
+import json
+import os
+import platform
+import socket
+import subprocess
+import tempfile
+import time
+
+SCHEMA = "nano-ocr-kit/bench-result/1"
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def write_json_atomic(path, obj):
+    """Write JSON to `path` so that readers see the old file or the whole new one, never a part."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        os.makedirs(folder)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=folder)
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(obj, f, indent=1, sort_keys=False)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def read_result(path):
+    with open(path) as f:
+        obj = json.load(f)
+    if obj.get("schema") != SCHEMA:
+        raise ValueError("{}: not a bench result (schema {!r})".format(path, obj.get("schema")))
+    return obj
+
+
+def git_describe():
+    def git(*args):
+        try:
+            return subprocess.check_output(("git", "-C", ROOT) + args, stderr=subprocess.DEVNULL,
+                                           universal_newlines=True).strip()
+        except (OSError, subprocess.CalledProcessError):
+            return None
+    commit = git("rev-parse", "HEAD")
+    dirty = git("status", "--porcelain", "--untracked-files=no")
+    return {"commit": commit, "dirty": bool(dirty) if commit else None}
+
+
+def _cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.lower().startswith(("model name", "hardware")):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _memory_mb():
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemTotal:"):
+                    return int(line.split()[1]) // 1024
+    except OSError:
+        return None
+
+
+def _gpu():
+    """GPU name from nvidia-smi when present (not on a Jetson, whose GPU jetson.py reports)."""
+    try:
+        out = subprocess.check_output(["nvidia-smi", "--query-gpu=name,driver_version",
+                                       "--format=csv,noheader"], stderr=subprocess.DEVNULL,
+                                      universal_newlines=True, timeout=10)
+        return out.strip().splitlines()[0] if out.strip() else None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def machine():
+    """What ran the benchmark: CPU, cores, memory, GPU, and on a Jetson its L4T / power state."""
+    info = {"hostname": socket.gethostname(), "user": getpass.getuser(), "os": platform.platform(),
+            "arch": platform.machine(), "cpu": _cpu_model(), "cores": os.cpu_count(),
+            "memory_mb": _memory_mb(), "gpu": _gpu()}
+    try:
+        from bench import jetson
+        info["platform"] = jetson.platform_state()
+    except Exception as exc:  # noqa: BLE001 - the state is informative, never fatal
+        info["platform"] = {"error": str(exc)}
+    return info
+
+
+def device_label(machine_info, engine_device):
+    """Short label for tables: 'Jetson Nano (GPU)', 'x86_64 CPU', 'NVIDIA H100 ...'."""
+    plat = machine_info.get("platform") or {}
+    board = plat.get("board_model")
+    if board:
+        return "{} ({})".format(board.replace("NVIDIA ", "").replace(" Developer Kit", ""),
+                                engine_device.upper())
+    if engine_device == "cuda" and machine_info.get("gpu"):
+        return machine_info["gpu"].split(",")[0]
+    return "{} {}".format(machine_info.get("arch", "?"), engine_device.upper())
+
+
+def run_id():
+    return time.strftime("%Y%m%d-%H%M%S") + "-" + socket.gethostname()

@@ -1,0 +1,204 @@
+"""The benchmark runner: one worker process per engine under the interpreter configured for it,
+results streamed back, scored (accuracy is a separate pass over the logged outputs, as MLPerf
+does), summarised and written as one self-describing JSON file per engine run.
+
+Interpreters: a small YAML file maps engine -> python (default: the current interpreter), e.g. on a
+Nano:
+    easyocr: /opt/kit/venv36/bin/python
+    easyocr-rec: /opt/kit/venv36/bin/python
+    paddleocr: /opt/kit/venv37/bin/python
+    "*": /opt/kit/venv36/bin/python
+"""
+import json
+import os
+import subprocess
+import sys
+import time
+
+import yaml
+
+from ocr import metrics
+
+from . import results
+
+ROOT = results.ROOT
+DEFAULT_WARMUP_IMAGE = os.path.join(ROOT, "ocr", "data", "warmup.png")
+
+
+def percentile(values, q):
+    """Linear-interpolated percentile (numpy's default) of a non-empty list."""
+    vals = sorted(values)
+    if not vals:
+        return None
+    pos = (len(vals) - 1) * q / 100.0
+    lo = int(pos)
+    hi = min(lo + 1, len(vals) - 1)
+    return vals[lo] + (vals[hi] - vals[lo]) * (pos - lo)
+
+
+def timing_stats(values):
+    if not values:
+        return None
+    return {"mean": sum(values) / len(values), "p50": percentile(values, 50),
+            "p90": percentile(values, 90), "p99": percentile(values, 99),
+            "min": min(values), "max": max(values)}
+
+
+def load_interpreters(path=None):
+    """engine -> python executable. Missing file: everything runs in this interpreter."""
+    if path is None:
+        path = os.environ.get("KIT_INTERPRETERS") or os.path.join(ROOT, "bench", "interpreters.yml")
+        if not os.path.isfile(path):
+            return {}
+    with open(path) as f:
+        data = yaml.safe_load(f) or {}
+    if not isinstance(data, dict):
+        raise ValueError("{}: want a mapping engine -> python path".format(path))
+    return {str(k): str(v) for k, v in data.items()}
+
+
+def interpreter_for(engine, table):
+    return table.get(engine) or table.get("*") or sys.executable
+
+
+class WorkerError(Exception):
+    pass
+
+
+def stream_worker(python, job, on_event, timeout=None):
+    """Start `python -m bench.worker`, send the job, call on_event(dict) for each line."""
+    if not (os.path.isfile(python) and os.access(python, os.X_OK)):
+        raise WorkerError("interpreter {} does not exist (is the venv created? see "
+                          "bench/interpreters.yml)".format(python))
+    env = dict(os.environ)
+    # The kit must be importable in the worker's interpreter: installed there, or from this tree.
+    env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    proc = subprocess.Popen([python, "-m", "bench.worker"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=ROOT,
+                            universal_newlines=True)
+    stderr_tail = []
+    try:
+        import threading
+
+        def drain():
+            for line in proc.stderr:
+                stderr_tail.append(line)
+                del stderr_tail[:-40]
+        t = threading.Thread(target=drain)
+        t.daemon = True
+        t.start()
+        proc.stdin.write(json.dumps(job))
+        proc.stdin.close()
+        for line in proc.stdout:
+            line = line.strip()
+            if line.startswith("{"):
+                on_event(json.loads(line))
+        proc.wait(timeout=timeout)
+        t.join(5)
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    return proc.returncode, "".join(stderr_tail)
+
+
+class EngineRun(object):
+    """Collects one engine's events and turns them into the result document."""
+
+    def __init__(self, engine, options, pre, dataset, python, progress=None):
+        self.engine, self.options, self.pre, self.dataset = engine, options, pre, dataset
+        self.python, self.progress = python, progress
+        self.events = {"samples": []}
+        self.status, self.reason = "ok", None
+
+    def on_event(self, ev):
+        kind = ev.pop("event")
+        if kind == "sample":
+            self.events["samples"].append(ev)
+            if self.progress:
+                self.progress.update(1)
+        elif kind == "unavailable":
+            self.status, self.reason = "unavailable", ev["reason"]
+        elif kind == "error":
+            self.status, self.reason = "error", ev["message"]
+        else:
+            self.events[kind] = ev
+
+    def score(self):
+        """Accuracy pass over the logged predictions (errors listed, excluded from metrics)."""
+        truth = {s.id: s for s in self.dataset.samples}
+        records, errors = [], []
+        for ev in self.events["samples"]:
+            s = truth[ev["id"]]
+            rec = {"id": ev["id"], "image": os.path.relpath(s.image, os.path.dirname(self.dataset.path)),
+                   "truth": s.text, "tags": s.tags}
+            if ev.get("error"):
+                rec["error"] = ev["error"]
+                errors.append(rec)
+                continue
+            rec.update({"text": ev["text"], "confidence": ev["confidence"], "lines": ev["lines"],
+                        "pre_ms": ev["pre_ms"], "ocr_ms": ev["ocr_ms"],
+                        "total_ms": round(ev["pre_ms"] + ev["ocr_ms"], 4)})
+            sc = metrics.sample_scores(ev["text"], s.text)
+            nsc = metrics.sample_scores(metrics.normalise(ev["text"]), metrics.normalise(s.text))
+            rec.update({"exact": sc["exact"], "cer": round(sc["cer"], 5),
+                        "exact_normalised": nsc["exact"], "cer_normalised": round(nsc["cer"], 5)})
+            records.append(rec)
+        return records, errors
+
+    def summary(self, records, errors):
+        ok = [r for r in records]
+        acc = metrics.evaluate((r["text"], r["truth"]) for r in ok)
+        timing = {k: timing_stats([r[k] for r in ok]) for k in ("pre_ms", "ocr_ms", "total_ms")}
+        mean_total = timing["total_ms"]["mean"] if timing["total_ms"] else None
+        summary = {"metrics": acc, "timing": timing,
+                   "fps": round(1000.0 / mean_total, 3) if mean_total else None,
+                   "throughput": self.events.get("throughput"),
+                   "samples": len(ok), "errors": len(errors),
+                   "error_ids": [e["id"] for e in errors]}
+        # Confident rejection: accuracy and coverage where the reads are >= 99 % precise.
+        conf = [(r["confidence"], r["exact_normalised"]) for r in ok]
+        thr = metrics.threshold_for_precision(conf, 0.99)
+        if thr is not None:
+            prec, cov = metrics.precision_at_threshold(conf, thr)
+            summary["rejection"] = {"threshold": thr, "precision": prec, "coverage": cov,
+                                    "note": "threshold chosen on this run's own data (oracle)"}
+        return summary
+
+
+def run_engine(engine, options, pre, dataset, samples, python, warmup, batch, warmup_image,
+               argv=None, machine=None, telemetry=None, progress=None):
+    """Run one engine in its worker; return the result document (not yet written)."""
+    job = {"engine": engine, "options": options, "pre": pre, "warmup": warmup, "batch": batch,
+           "warmup_image": warmup_image, "samples": [s.to_dict() for s in samples]}
+    run = EngineRun(engine, options, pre, dataset, python, progress)
+    started = time.time()
+    try:
+        code, stderr = stream_worker(python, job, run.on_event)
+        if code != 0 and run.status == "ok":
+            run.status, run.reason = "error", "worker exited {}: {}".format(
+                code, (stderr.strip().splitlines() or ["no output"])[-1])
+    except WorkerError as exc:
+        run.status, run.reason = "unavailable", str(exc)
+    doc = {
+        "schema": results.SCHEMA,
+        "status": run.status,
+        "reason": run.reason,
+        "engine": run.events.get("loaded", {}).get("engine") or {"name": engine, "options": options},
+        "run": {"started": started, "finished": time.time(), "command": list(argv or sys.argv),
+                "git": results.git_describe(), "warmup": run.events.get("warmup") or {"n": warmup},
+                "batch": batch, "pre": pre, "interpreter": python,
+                "worker": run.events.get("hello"), "load_s": run.events.get("loaded", {}).get("load_s")},
+        "machine": machine if machine is not None else results.machine(),
+        "dataset": dataset.describe(),
+    }
+    if run.status == "ok":
+        records, errors = run.score()
+        doc["summary"] = run.summary(records, errors)
+        done = run.events.get("done")
+        if telemetry is not None and done:
+            doc["summary"]["telemetry"] = telemetry(done["t0"], done["t1"], doc["summary"])
+        doc["samples"] = records
+        doc["errors"] = errors
+    return doc

@@ -1,0 +1,71 @@
+"""The paper-format comparison table, built from result documents, and the paper's own numbers
+(bench/data/paper_reference.csv, kept as data with its source) to print beside ours."""
+import csv
+import io
+import os
+
+from . import results
+
+HEADERS = ["engine", "device", "precision", "strict acc", "norm. strict acc", "CER", "char prec",
+           "char recall", "pre ms", "OCR ms", "total ms", "FPS"]
+TELEMETRY_HEADERS = ["power W", "mJ/read", "peak °C"]
+REFERENCE_CSV = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "paper_reference.csv")
+
+
+def _pct(x):
+    return "" if x is None else "{:.1f}%".format(100.0 * x)
+
+
+def _num(x, digits=1):
+    return "" if x is None else "{:.{}f}".format(x, digits)
+
+
+def row(doc):
+    """One table row (list of strings) for a result document."""
+    eng = doc.get("engine") or {}
+    name = eng.get("name", "?")
+    precision = eng.get("precision", "")
+    if (eng.get("flags") or {}).get("accuracy_degraded") or doc.get("accuracy_degraded"):
+        precision += " (accuracy-degraded)"
+    device = results.device_label(doc.get("machine") or {}, eng.get("device", "cpu"))
+    if doc.get("status") != "ok":
+        return [name, device, precision, "{}: {}".format(doc.get("status"), doc.get("reason"))] + \
+            [""] * (len(HEADERS) - 4)
+    s = doc["summary"]
+    raw, norm, t = s["metrics"]["raw"], s["metrics"]["normalised"], s["timing"]
+    return [name, device, precision, _pct(raw["strict_accuracy"]), _pct(norm["strict_accuracy"]),
+            _pct(raw["cer"]), _pct(raw["char_precision"]), _pct(raw["char_recall"]),
+            _num(t["pre_ms"]["mean"]), _num(t["ocr_ms"]["mean"]), _num(t["total_ms"]["mean"]),
+            _num(s["fps"], 2)]
+
+
+def telemetry_cells(doc):
+    tel = ((doc.get("summary") or {}).get("telemetry") or {})
+    return [_num(tel.get("mean_power_w"), 2), _num(tel.get("energy_per_read_mj"), 1),
+            _num(tel.get("peak_temp_c"), 1)]
+
+
+def comparison(docs):
+    """(headers, rows); telemetry columns only when some run measured power or temperature."""
+    with_tel = any(any(telemetry_cells(d)) for d in docs)
+    headers = HEADERS + (TELEMETRY_HEADERS if with_tel else [])
+    rows = [row(d) + (telemetry_cells(d) if with_tel else []) for d in docs]
+    return headers, rows
+
+
+def reference():
+    """(headers, rows, source line) of the paper's published numbers."""
+    with io.open(REFERENCE_CSV, encoding="utf-8") as f:
+        source = f.readline().lstrip("# ").strip().replace("source: ", "", 1)
+        rows = list(csv.DictReader(f))
+    headers = ["engine", "platform", "precision", "strict acc", "CER", "char prec", "char recall",
+               "pre ms", "OCR ms", "total ms", "FPS"]
+    out = [[r["engine"], r["platform"], r["precision"], r["strict_accuracy"] + "%", r["cer"] + "%",
+            r["char_precision"] + "%", r["char_recall"] + "%", r["preprocess_ms"], r["ocr_ms"],
+            r["total_ms"], r["fps"]] for r in rows]
+    return headers, out, source
+
+
+def render(headers, rows, fmt="github"):
+    from tabulate import tabulate
+    return tabulate(rows, headers=headers, tablefmt=fmt, disable_numparse=True)
