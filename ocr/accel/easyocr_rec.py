@@ -34,7 +34,7 @@ def exportable(recognizer):
 
     class ExportableRecognizer(torch.nn.Module):
         def __init__(self, model):
-            super(ExportableRecognizer, self).__init__()
+            super().__init__()
             self.model = model
 
         def forward(self, image):

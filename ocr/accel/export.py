@@ -31,7 +31,7 @@ def export_easyocr_rec(out_dir=DEFAULT_OUT, reader=None, opset=13, force=False):
     from .. import models
     src = models.locate("easyocr", "english_g2.pth")
     digest = sha256_file(src)
-    path = os.path.join(out_dir, "easyocr_english_g2.{}.fp32.onnx".format(digest[:12]))
+    path = os.path.join(out_dir, f"easyocr_english_g2.{digest[:12]}.fp32.onnx")
     if os.path.isfile(path) and not force:
         return path
     reader = reader or easyocr_rec.load_reader()
@@ -42,7 +42,8 @@ def export_easyocr_rec(out_dir=DEFAULT_OUT, reader=None, opset=13, force=False):
     with torch.no_grad():
         torch.onnx.export(module, (torch.zeros(1, 1, easyocr_rec.HEIGHT, 256),), tmp,
                           input_names=["image"], output_names=["logits"], opset_version=opset,
-                          dynamic_axes={"image": {0: "batch", 3: "width"}, "logits": {0: "batch", 1: "steps"}},
+                          dynamic_axes={"image": {0: "batch", 3: "width"},
+                                        "logits": {0: "batch", 1: "steps"}},
                           **_export_kwargs())
     _set_metadata(tmp, {"source": os.path.basename(src), "source_sha256": digest,
                         "characters": json.dumps(list(reader.converter.character))})
@@ -76,7 +77,10 @@ def to_fp16(src, dst=None, op_block_list=None):
         dst = os.path.splitext(src)[0] + ".fp16.onnx"
     if not os.path.isfile(dst) or os.path.getmtime(dst) < os.path.getmtime(src):
         model = convert_float_to_float16(onnx.load(src), keep_io_types=True, op_block_list=op_block_list)
-        onnx.save(model, dst)
+        if not os.path.isdir(os.path.dirname(os.path.abspath(dst))):
+            os.makedirs(os.path.dirname(os.path.abspath(dst)))
+        onnx.save(model, dst + ".tmp")
+        os.rename(dst + ".tmp", dst)
     return dst
 
 
