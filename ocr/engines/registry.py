@@ -27,7 +27,7 @@ def engine_class(name):
     try:
         mod = importlib.import_module(module)
     except ImportError as exc:  # the family module itself imports only the stdlib + numpy
-        raise EngineUnavailable("{}: cannot import {} ({})".format(name, module, exc))
+        raise EngineUnavailable("{}: cannot import {} ({})".format(name, module, exc)) from exc
     return getattr(mod, cls)
 
 
