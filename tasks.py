@@ -69,6 +69,42 @@ def engines(c):
     registry.print_engines()
 
 
+# --- containers (docker/<image>/; logic in bench/containers.py) --------------------------------------
+_IMAGE_HELP = {"image": "easyocr, paddle or cpu", "all": "every image",
+               "l4t": "L4T release (default: this Jetson's, else versions.yml's default_l4t)"}
+
+
+@task(help=dict(_IMAGE_HELP, **{
+    "test_mode": "skip the NVIDIA-only steps, loudly (for a stand-in base without l4t content)",
+    "extras": "the kit's extras to install (default: the image's own; cpu: onnx,cv,easyocr,paddle)",
+    "allow_unpinned": "install wheels whose sha256 is still null in versions.yml",
+    "pull": "pull the base image first (default: use the local one)"}))
+def docker_build(c, image=None, all=False, test_mode=False, extras=None, allow_unpinned=False,
+                 pull=False, l4t=None):
+    """Build kit-<image>:<version>-r<L4T> with build args from versions.yml, streaming the log."""
+    from bench import containers
+    _fail_on(containers.build_cli(image, all, test_mode, allow_unpinned, extras, pull, l4t))
+
+
+@task(help=_IMAGE_HELP)
+def docker_test(c, image=None, all=False, l4t=None):
+    """Run each image's test.py (one real OCR call) in a fresh container."""
+    from bench import containers
+    _fail_on(containers.test_cli(image, all, l4t))
+
+
+@task(help={"image": _IMAGE_HELP["image"], "l4t": _IMAGE_HELP["l4t"],
+            "args": "arguments for `invoke bench` in the container, quoted: \"--engine X --limit 3\"",
+            "data": "dataset folder or manifest, mounted read-only (default: the embedded set)",
+            "out": "host folder that receives the result JSON (default results/)"})
+def docker_bench(c, image=None, args="--all", data=None, out="results", l4t=None):
+    """Run `invoke bench` inside an image (nvidia runtime on a Jetson); results land in OUT."""
+    import shlex
+
+    from bench import containers
+    _fail_on(containers.bench_cli(image, shlex.split(args), data, out, l4t))
+
+
 # --- acceleration (ocr/accel/) ------------------------------------------------------------------
 @task(help={"out": "folder for the exported models and the equivalence report (default build/accel)",
             "data": "dataset manifest or folder for the check (default: the embedded set, else rendered crops)",
@@ -106,3 +142,8 @@ accel_ns.add_task(accel_estimate, name="estimate")
 ns = Collection(bench, report, engines, test)
 ns.add_collection(dataset_ns)
 ns.add_collection(accel_ns)
+docker_ns = Collection("docker")
+docker_ns.add_task(docker_build, name="build")
+docker_ns.add_task(docker_test, name="test")
+docker_ns.add_task(docker_bench, name="bench")
+ns.add_collection(docker_ns)
