@@ -1,0 +1,103 @@
+"""Helpers of the Ansible tier: run ansible-playbook, build the stand-in wheels and the wheelhouse."""
+import base64
+import csv
+import hashlib
+import io
+import os
+import re
+import shutil
+import subprocess
+import sys
+import zipfile
+
+from tests.conftest import ROOT
+
+ANSIBLE_DIR = os.path.join(ROOT, "ansible")
+BIN = os.path.dirname(sys.executable)
+CACHE = os.path.join(ROOT, ".cache", "ansible-wheelhouse")
+# Tiny wheels standing in for NVIDIA's/Baidu's aarch64 builds on the x86_64 simulated Nano.
+STANDINS = {"torch": ("1.10.0", "torch"), "torchvision": ("0.11.1", "torchvision"),
+            "paddlepaddle-gpu": ("2.5.2", "paddle")}
+# Real wheels from PyPI for the sim's Python 3.11: the kit's core deps, easyocr/paddleocr themselves.
+PYPI = ["numpy==1.26.4", "pillow", "pyyaml", "tabulate", "tqdm", "rapidfuzz>=3", "invoke>=2,<3"]
+PYPI_NODEPS = ["easyocr==1.6.2", "paddleocr==2.6.1.3"]
+RECAP = re.compile(r"^(\S+)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
+
+
+def tool(name):
+    return os.path.join(BIN, name)
+
+
+def playbook(args, extra_env=None, timeout=600):
+    """ansible-playbook from ansible/ (its ansible.cfg); returns (returncode, output)."""
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ANSIBLE_DIR, "ansible.cfg"),
+               ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", PATH=BIN + os.pathsep + os.environ["PATH"])
+    env.update(extra_env or {})
+    proc = subprocess.run([tool("ansible-playbook")] + list(args), cwd=ANSIBLE_DIR, env=env,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout)
+    return proc.returncode, proc.stdout
+
+
+def recap(output):
+    """{host: {'ok': n, 'changed': n, 'unreachable': n, 'failed': n}} from a PLAY RECAP."""
+    return {m[0]: dict(zip(("ok", "changed", "unreachable", "failed"), map(int, m[1:])))
+            for m in RECAP.findall(output)}
+
+
+def recap_text(output):
+    return output[output.rfind("PLAY RECAP"):]
+
+
+def write_wheel(folder, dist, version, package):
+    """A minimal pure-Python wheel whose package only knows its version (and that it is a stand-in)."""
+    name = dist.replace("-", "_")
+    files = {
+        "{}/__init__.py".format(package):
+            "__version__ = {!r}\nSTANDIN = True  # nano-ocr-kit test stand-in\n".format(version),
+        "{}-{}.dist-info/METADATA".format(name, version):
+            "Metadata-Version: 2.1\nName: {}\nVersion: {}\n".format(dist, version),
+        "{}-{}.dist-info/WHEEL".format(name, version):
+            "Wheel-Version: 1.0\nGenerator: nano-ocr-kit-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+    }
+    record = "{}-{}.dist-info/RECORD".format(name, version)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    for path, text in files.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=").decode()
+        writer.writerow([path, "sha256=" + digest, len(text.encode())])
+    writer.writerow([record, "", ""])
+    files[record] = out.getvalue()
+    path = os.path.join(folder, "{}-{}-py3-none-any.whl".format(name, version))
+    with zipfile.ZipFile(path, "w") as zf:
+        for arc, text in files.items():
+            zf.writestr(zipfile.ZipInfo(arc, (1980, 1, 1, 0, 0, 0)), text)  # fixed time: same bytes
+    return path
+
+
+def pip(*args):
+    subprocess.run([sys.executable, "-m", "pip"] + list(args), check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+
+
+def wheelhouse(folder):
+    """Stand-ins + PyPI wheels (cached under .cache/) + a wheel of this checkout; returns the kit wheel."""
+    stamp = os.path.join(CACHE, ".complete")
+    if not os.path.exists(stamp):
+        os.makedirs(CACHE, exist_ok=True)
+        pip("download", "--quiet", "--only-binary=:all:", "-d", CACHE, *PYPI)
+        pip("download", "--quiet", "--no-deps", "-d", CACHE, *PYPI_NODEPS)
+        open(stamp, "w").close()
+    os.makedirs(folder, exist_ok=True)
+    for name in os.listdir(CACHE):
+        if name.endswith(".whl"):
+            shutil.copy(os.path.join(CACHE, name), folder)
+    for dist, (version, package) in STANDINS.items():
+        write_wheel(folder, dist, version, package)
+    build = os.path.join(folder, ".kit")
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", build, ROOT],
+                   check=True, env=dict(os.environ, SOURCE_DATE_EPOCH="315532800"),
+                   stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    kit = [n for n in os.listdir(build) if n.startswith("nano_ocr_kit-")][0]
+    shutil.move(os.path.join(build, kit), os.path.join(folder, kit))
+    shutil.rmtree(build)
+    return os.path.join(folder, kit)
