@@ -69,6 +69,23 @@ def engines(c):
     registry.print_engines()
 
 
+@task(help={"only": "comma-separated groups: platform, stack, ocr, throughput, jetson_benchmarks (default all)",
+            "models": "comma-separated torchvision reference models (default: 5 on a Jetson, 2 elsewhere)",
+            "iterations": "timed inferences per model (default 50 on a Jetson, 10 elsewhere)",
+            "warmup": "untimed inferences before timing (default 10 on a Jetson, 2 elsewhere)",
+            "paddle_python": "interpreter of the Paddle venv (Python 3.7 on a Nano; default $KIT_PADDLE_PYTHON)",
+            "jetson_benchmarks": "a clone of NVIDIA's jetson_benchmarks at the pinned commit: runs it (~2 h)",
+            "engines": "comma-separated engine names for the OCR reads (default: every registered engine)",
+            "out": "also write the platform state and every result to this JSON file"})
+def sanity(c, only=None, models=None, iterations=0, warmup=-1, paddle_python=None, jetson_benchmarks=None,
+           engines=None, out=None):
+    """Is this device healthy? Platform, stack, one OCR read per engine, reference throughput (PASS/FAIL/SKIP)."""
+    from bench import sanity as checks
+    _fail_on(checks.sanity_cli(only, checks.split_list(models), int(iterations) or None,
+                               None if int(warmup) < 0 else int(warmup), paddle_python, jetson_benchmarks,
+                               checks.split_list(engines), out))
+
+
 # --- containers (docker/<image>/; logic in bench/containers.py) --------------------------------------
 _IMAGE_HELP = {"image": "easyocr, paddle or cpu", "all": "every image",
                "l4t": "L4T release (default: this Jetson's, else versions.yml's default_l4t)"}
@@ -139,7 +156,7 @@ accel_ns = Collection("accel")
 accel_ns.add_task(accel_export, name="export")
 accel_ns.add_task(accel_estimate, name="estimate")
 
-ns = Collection(bench, report, engines, test)
+ns = Collection(bench, report, engines, sanity, test)
 ns.add_collection(dataset_ns)
 ns.add_collection(accel_ns)
 docker_ns = Collection("docker")
