@@ -102,7 +102,7 @@ def check_l4t(ctx):
     if l4t in releases:
         return res(PASS, "L4T {} (JetPack {})".format(l4t, ctx.state["jetpack"]))
     return res(FAIL, "L4T {} is not one of {}".format(l4t, ", ".join(releases)),
-                  "flash JetPack 4.6.x (L4T 32.7.x): the kit's wheels are built for it")
+               "flash JetPack 4.6.x (L4T 32.7.x): the kit's wheels are built for it")
 
 
 def check_board(ctx):
@@ -113,33 +113,38 @@ def check_board(ctx):
     if ctx.is_nano:
         return res(PASS, model)
     return res(FAIL, "{!r} is not a Jetson Nano".format(model),
-                  "the references and pins of this kit are the Jetson Nano's")
+               "the references and pins of this kit are the Jetson Nano's")
+
+
+def jetson_reading(ctx, res, value, command, judge):
+    """The frame of checks on what only a Jetson, and often only root, can read."""
+    if not ctx.on_jetson:
+        return off_jetson(res, "no " + command.split()[0])
+    if value is None:
+        return res(SKIP, "`{}` gave nothing".format(command), "run with sudo")
+    return judge(value)
 
 
 def check_power_mode(ctx):
     res = outcome("platform", "power_mode")
-    if not ctx.on_jetson:
-        return off_jetson(res, "no nvpmodel")
-    mode = ctx.state["nvpmodel_mode"]
-    if mode is None:
-        return res(SKIP, "`nvpmodel -q` gave nothing", "run with sudo")
-    if mode["name"] == "MAXN":
-        return res(PASS, "nvpmodel MAXN (id {})".format(mode["id"]))
-    return res(FAIL, "nvpmodel {} (id {}), not MAXN".format(mode["name"], mode["id"]),
-                  "sudo nvpmodel -m 0 (the ansible power role keeps it there)")
+
+    def judge(mode):
+        if mode["name"] == "MAXN":
+            return res(PASS, "nvpmodel MAXN (id {})".format(mode["id"]))
+        return res(FAIL, "nvpmodel {} (id {}), not MAXN".format(mode["name"], mode["id"]),
+                   "sudo nvpmodel -m 0 (the ansible power role keeps it there)")
+    return jetson_reading(ctx, res, ctx.state["nvpmodel_mode"], "nvpmodel -q", judge)
 
 
 def check_clocks(ctx):
     res = outcome("platform", "jetson_clocks")
-    if not ctx.on_jetson:
-        return off_jetson(res, "no jetson_clocks")
-    pinned = ctx.state["jetson_clocks"]
-    if pinned is None:
-        return res(SKIP, "`jetson_clocks --show` gave nothing", "run with sudo")
-    if pinned:
-        return res(PASS, "CPU and GPU clocks pinned at their maximum")
-    return res(FAIL, "clocks are scaling (jetson_clocks not active)",
-                  "sudo jetson_clocks (the ansible power role installs a unit that runs it at boot)")
+
+    def judge(pinned):
+        if pinned:
+            return res(PASS, "CPU and GPU clocks pinned at their maximum")
+        return res(FAIL, "clocks are scaling (jetson_clocks not active)",
+                   "sudo jetson_clocks (the ansible power role installs a unit that runs it at boot)")
+    return jetson_reading(ctx, res, ctx.state["jetson_clocks"], "jetson_clocks --show", judge)
 
 
 def check_swap(ctx):
@@ -149,7 +154,7 @@ def check_swap(ctx):
     swap = ctx.state["swap_mb"] or 0
     status = PASS if swap >= MIN_SWAP_MB else FAIL
     return res(status, "{} MB of swap (need {} MB)".format(swap, MIN_SWAP_MB),
-                  "" if status == PASS else "add a swap file (ansible role swap, swap_file_size_mb)")
+               "" if status == PASS else "add a swap file (ansible role swap, swap_file_size_mb)")
 
 
 def check_disk(ctx):
@@ -159,7 +164,7 @@ def check_disk(ctx):
         return res(SKIP, "statvfs({}) failed".format(ctx.root))
     status = PASS if free >= MIN_DISK_MB else FAIL
     return res(status, "{} MB free on {} (need {} MB)".format(free, ctx.root, MIN_DISK_MB),
-                  "" if status == PASS else "free space: remove old TensorRT engines, apt-get clean, docker prune")
+               "" if status == PASS else "free space: remove old TensorRT engines, apt-get clean, docker prune")
 
 
 def check_thermal(ctx):
@@ -171,7 +176,7 @@ def check_thermal(ctx):
                       + (" ({})".format(temps) if temps else ""))
     if throttled:
         return res(FAIL, "throttling now: " + "; ".join(reasons),
-                      "add a fan / let it cool; check the 5 V 4 A barrel supply")
+                   "add a fan / let it cool; check the 5 V 4 A barrel supply")
     return res(PASS, "under every throttle trip point: " + temps)
 
 
@@ -237,7 +242,7 @@ def check_easyocr_bidi(ctx):
     easyocr, err = try_import("easyocr")
     if easyocr is None and "get_display" in (err or ""):
         return res(FAIL, "easyocr does not import: " + err,
-                      "apply the bidi fix: in easyocr/easyocr.py use `from bidi.algorithm import get_display` "
+                   "apply the bidi fix: in easyocr/easyocr.py use `from bidi.algorithm import get_display` "
                       "(ansible role easyocr), or pin python-bidi 0.4.2")
     if easyocr is None:
         return ctx.missing(res, "easyocr does not import: " + err, "pip install kit[easyocr]")
@@ -329,7 +334,7 @@ def read_once(registry, name, crop, expected):
     if normalize(prediction.text) == normalize(expected):
         return res(PASS, got)
     return res(FAIL, "{}, expected {!r}".format(got, expected),
-                  "the engine's models or preprocessing are off: compare with `invoke bench`")
+               "the engine's models or preprocessing are off: compare with `invoke bench`")
 
 
 def check_engines(ctx):

@@ -270,3 +270,12 @@ def test_platform_state_is_what_the_context_holds(tmp_path):
     assert ctx.models == sanity.REFERENCE_MODELS and ctx.iterations == 50
     assert ctx.state == jetson.platform_state(str(tmp_path), runner({"nvpmodel": (0, NVPMODEL_Q),
                                                                       "jetson_clocks": (0, CLOCKS_LOCKED)}))
+
+
+def test_invoke_task_is_thin_and_exits_with_the_checks_code():
+    from invoke import Exit, MockContext
+
+    import tasks
+    with pytest.raises(Exit) as raised:
+        tasks.sanity(MockContext(), only="no_such_group")
+    assert raised.value.code == 2
