@@ -178,8 +178,9 @@ def context_tar(image):
     return buf
 
 
-def build_one(client, image, key, args, pull=False, out=sys.stdout):
+def build_one(client, image, key, args, pull=False, out=None):
     """Build one image, streaming its log with step progress; returns the tag."""
+    out = out or sys.stdout
     name = tag(image, key)
     base = args["BASE_IMAGE"]
     if pull:
@@ -254,8 +255,9 @@ def _label(client, name, key):
     return (client.images.get(name).labels or {}).get(key)
 
 
-def run_in(client, name, command, opts, out=sys.stdout):
+def run_in(client, name, command, opts, out=None):
     """Run a command in a fresh container, stream its output, remove it; returns the exit code."""
+    out = out or sys.stdout
     box = client.containers.run(name, command, **opts)
     try:
         for chunk in box.logs(stream=True, follow=True):
@@ -272,7 +274,8 @@ def built_image(client, image, key):
     return name
 
 
-def test_one(client, image, key, out=sys.stdout):
+def test_one(client, image, key, out=None):
+    out = out or sys.stdout
     name = built_image(client, image, key)
     code = run_in(client, name, ["python", "{}/docker/{}/test.py".format(WORKDIR, image)],
                   run_options(client, image, name), out)
@@ -298,7 +301,8 @@ def dataset_mount(data):
     raise DockerProblem("dataset {} does not exist".format(data))
 
 
-def bench_one(client, image, key, bench_args, data=None, out_dir="results", out=sys.stdout):
+def bench_one(client, image, key, bench_args, data=None, out_dir="results", out=None):
+    out = out or sys.stdout
     name = built_image(client, image, key)
     host_data, data_arg = dataset_mount(data)
     out_dir = os.path.abspath(out_dir)

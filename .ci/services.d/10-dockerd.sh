@@ -2,7 +2,7 @@
 # Container tier: dockerd (Debian's docker.io) on a private socket, plus stand-in base images.
 # NVIDIA's l4t images cannot be pulled here (no registry), so a debootstrapped Debian root is
 # imported under every base tag that versions.yml names; builds use pull=False against it.
-# Usage: 10-dockerd.sh start|stop      (state under $KIT_CI_STATE/docker, cache under $KIT_CI_CACHE)
+# Usage: 10-dockerd.sh start|stop|tags      (state under $KIT_CI_STATE/docker, cache under $KIT_CI_CACHE)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 STATE=${KIT_CI_STATE:-/tmp/kit-ci}
@@ -70,5 +70,6 @@ stop() {
 case "${1:-}" in
   start) start ;;
   stop) stop ;;
-  *) echo "usage: $0 start|stop" >&2; exit 2 ;;
+  tags) base_tags ;;   # what `start` tags (tests/docker checks it against versions.yml)
+  *) echo "usage: $0 start|stop|tags" >&2; exit 2 ;;
 esac

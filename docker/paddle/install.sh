@@ -6,7 +6,7 @@ source "$(dirname "$(readlink -f "$0")")/../lib.sh"
 
 system() {
   local py=python$PYTHON_PADDLE
-  if nvidia_only "Python $PYTHON_PADDLE from Ubuntu 18.04 (the stand-in is Debian: no such package)"; then
+  if nvidia_only "Python $PYTHON_PADDLE from the base's Ubuntu packages (the stand-in is Debian: none)"; then
     apt_install "$py" "$py-venv" "$py-dev" ca-certificates
   else
     py=python3
