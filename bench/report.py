@@ -76,7 +76,11 @@ def plot_latency_distribution(docs):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(7, 0.5 + 0.45 * len(docs)))
-    ax.boxplot([[s["total_ms"] for s in d["samples"]] for d in docs], vert=False, showfliers=True)
+    data = [[s["total_ms"] for s in d["samples"]] for d in docs]
+    try:  # matplotlib >= 3.10 names it orientation; the Nano's older matplotlib knows only vert
+        ax.boxplot(data, orientation="horizontal", showfliers=True)
+    except TypeError:
+        ax.boxplot(data, vert=False, showfliers=True)
     ax.set_yticks(range(1, len(docs) + 1))
     ax.set_yticklabels([run_label(d) for d in docs], fontsize=8)
     ax.set_xscale("log")

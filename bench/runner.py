@@ -148,7 +148,7 @@ class EngineRun(object):
         return records, errors
 
     def summary(self, records, errors):
-        ok = [r for r in records]
+        ok = list(records)
         acc = metrics.evaluate((r["text"], r["truth"]) for r in ok)
         timing = {k: timing_stats([r[k] for r in ok]) for k in ("pre_ms", "ocr_ms", "total_ms")}
         mean_total = timing["total_ms"]["mean"] if timing["total_ms"] else None
@@ -189,7 +189,8 @@ def run_engine(engine, options, pre, dataset, samples, python, warmup, batch, wa
         "run": {"started": started, "finished": time.time(), "command": list(argv or sys.argv),
                 "git": results.git_describe(), "warmup": run.events.get("warmup") or {"n": warmup},
                 "batch": batch, "pre": pre, "interpreter": python,
-                "worker": run.events.get("hello"), "load_s": run.events.get("loaded", {}).get("load_s")},
+                "worker": run.events.get("hello"), "load_s": run.events.get("loaded", {}).get("load_s"),
+                "packages": run.events.get("loaded", {}).get("packages")},
         "machine": machine if machine is not None else results.machine(),
         "dataset": dataset.describe(),
     }

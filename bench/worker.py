@@ -4,9 +4,9 @@ EasyOCR lives in a Python 3.6 venv and Paddle in a 3.7 one), so this file must s
 with nothing but the kit and the engine's own packages.
 
 Protocol, one JSON object a line (`event` says which):
-  hello       python, executable, package versions
+  hello       python, executable, pid
   unavailable reason (one line)           -> the worker exits 0
-  loaded      engine self-description, load_s
+  loaded      engine self-description, load_s, versions of the packages it imported
   warmup      n, s
   sample      id, text, confidence, lines, pre_ms, ocr_ms, error
   throughput  batch, n, s, fps
@@ -28,13 +28,13 @@ PACKAGES = ("numpy", "cv2", "torch", "easyocr", "onnxruntime", "paddle", "tensor
 
 
 def package_versions():
-    import importlib
+    """Versions of the packages this process actually imported (after the engine loaded): what
+    ran, without paying for importing frameworks the engine does not use."""
     out = {}
     for name in PACKAGES:
-        try:
-            out[name] = getattr(importlib.import_module(name), "__version__", "?")
-        except Exception:  # noqa: BLE001 - any import failure means "not usable here"
-            out[name] = None
+        mod = sys.modules.get(name)
+        if mod is not None:
+            out[name] = getattr(mod, "__version__", "?")
     return out
 
 
@@ -107,18 +107,18 @@ def _throughput_pass(engine, crops, batch, chan):
 
 def run(job, chan):
     from ocr.engines import EngineUnavailable, registry
-    from ocr.preprocess import Pipeline
-    chan.send("hello", python=sys.version.split()[0], executable=sys.executable,
-              packages=package_versions(), pid=os.getpid())
+    chan.send("hello", python=sys.version.split()[0], executable=sys.executable, pid=os.getpid())
     try:
+        from ocr.preprocess import Pipeline  # needs OpenCV: part of what makes an engine available
         engine = registry.create(job["engine"], **job.get("options", {}))
         pipeline = Pipeline(job.get("pre", "gray"))
         t0 = time.perf_counter()
         engine.load()
-    except EngineUnavailable as exc:
-        chan.send("unavailable", reason=str(exc).splitlines()[0])
+    except (EngineUnavailable, ImportError) as exc:
+        chan.send("unavailable", reason=str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
         return 0
-    chan.send("loaded", engine=engine.describe(), load_s=round(time.perf_counter() - t0, 3))
+    chan.send("loaded", engine=engine.describe(), load_s=round(time.perf_counter() - t0, 3),
+              packages=package_versions())
     _warm_up(engine, pipeline, job, chan)
     w0 = time.time()
     crops = _latency_pass(engine, pipeline, job["samples"], chan)

@@ -18,7 +18,7 @@ def ink_mask(gray):
     return ink
 
 
-def split_lines(gray, min_gap_frac=0.04, min_line_frac=0.18, pad_frac=0.12):
+def split_lines(gray, min_gap_frac=0.04, min_line_frac=0.4, pad_frac=0.12):
     """Row bands [(y0, y1), ...] top to bottom; one band covering the crop if no clear split."""
     h = gray.shape[0]
     if h < 16:
@@ -38,15 +38,17 @@ def split_lines(gray, min_gap_frac=0.04, min_line_frac=0.18, pad_frac=0.12):
             start = None
     if start is not None:
         bands.append([start, h])
-    # Merge bands separated by gaps too thin to be line spacing, drop bands too short to be text.
-    min_gap, min_line = max(1, int(min_gap_frac * h)), max(4, int(min_line_frac * h))
+    # Merge bands separated by gaps too thin to be line spacing; drop bands much shorter than the
+    # tallest one (underlines, specks, clipped neighbours).
+    min_gap = max(1, int(min_gap_frac * h))
     merged = []
     for b in bands:
         if merged and b[0] - merged[-1][1] < min_gap:
             merged[-1][1] = b[1]
         else:
             merged.append(b)
-    lines = [b for b in merged if b[1] - b[0] >= min_line]
+    tallest = max(b[1] - b[0] for b in merged) if merged else 0
+    lines = [b for b in merged if b[1] - b[0] >= max(4, min_line_frac * tallest)]
     if len(lines) <= 1:
         return [(0, h)]
     out = []

@@ -1,0 +1,96 @@
+"""The manifest loader: real sets load, every bad line is reported with file:line, the rest loads."""
+import io
+import json
+import os
+
+import cv2
+import numpy as np
+import pytest
+
+from ocr import dataset
+
+
+def _write_png(path, h=30, w=90):
+    img = np.full((h, w, 3), 255, np.uint8)
+    cv2.putText(img, "EXP", (5, 22), cv2.FONT_HERSHEY_SIMPLEX, 0.7, (0, 0, 0), 2)
+    cv2.imwrite(path, img)
+
+
+@pytest.fixture
+def broken_manifest(tmp_path):
+    (tmp_path / "images").mkdir()
+    _write_png(str(tmp_path / "images" / "good.png"))
+    _write_png(str(tmp_path / "images" / "big.png"), 100, 200)
+    (tmp_path / "images" / "corrupt.png").write_bytes(b"\x89PNG\r\n\x1a\n not really")
+    lines = [
+        json.dumps({"image": "images/good.png", "text": "EXP 2025.05.02", "tags": {"id": "ok-1"}}),
+        "{this is not json",
+        json.dumps({"image": "images/missing.png", "text": "LOT 1"}),
+        json.dumps({"image": "images/corrupt.png", "text": "LOT 2"}),
+        json.dumps({"image": "images/good.png", "text": "   "}),
+        json.dumps({"image": "images/big.png", "text": "LOT 3", "box": [10, 10, 5, 50]}),
+        json.dumps({"image": "images/big.png", "text": "LOT 4", "box": [0, 0, 500, 50]}),
+        json.dumps(["a", "list"]),
+        json.dumps({"text": "no image"}),
+        json.dumps({"image": "images/big.png", "text": "L21X7A", "box": [0, 0, 100, 50], "tags": {"id": "ok-2"}}),
+        json.dumps({"image": "images/good.png", "text": "dup", "tags": {"id": "ok-1"}}),
+    ]
+    path = tmp_path / "manifest.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    return str(path)
+
+
+def test_bad_lines_reported_and_rest_loads(broken_manifest):
+    ds = dataset.load(broken_manifest)
+    assert [s.id for s in ds.samples] == ["ok-1", "ok-2"]
+    msgs = {p.line: p.message for p in ds.problems}
+    assert sorted(msgs) == [2, 3, 4, 5, 6, 7, 8, 9, 11]  # one problem per broken line
+    assert "bad JSON" in msgs[2]
+    assert "image missing" in msgs[3]
+    assert "unreadable" in msgs[4]
+    assert msgs[5] == "empty text"
+    assert "bad box" in msgs[6] and "bad box" in msgs[7] and "outside" in msgs[7]
+    assert "not a JSON object" in msgs[8]
+    assert "missing 'image'" in msgs[9]
+    assert "duplicate id" in msgs[11]
+    for p in ds.problems:
+        assert str(p).startswith(broken_manifest + ":{}: ".format(p.line))
+        assert "\n" not in str(p)
+
+
+def test_check_cli_lists_each_problem(broken_manifest):
+    out = io.StringIO()
+    assert dataset.check_cli(broken_manifest, out=out) == 0
+    text = out.getvalue()
+    assert "samples                 2" in text or "samples" in text
+    assert text.count("problem: ") == 9
+
+
+def test_unusable_manifest_is_one_line(tmp_path):
+    out = io.StringIO()
+    assert dataset.check_cli(str(tmp_path / "nope.jsonl"), out=out) == 1
+    assert out.getvalue().count("\n") == 1
+    with pytest.raises(dataset.DatasetError):
+        dataset.load(str(tmp_path))  # a folder without a manifest
+
+
+def test_meta_line_sets_line_join(tmp_path):
+    _write_png(str(tmp_path / "a.png"))
+    (tmp_path / "m.jsonl").write_text('{"manifest": {"line_join": ""}}\n'
+                                      + json.dumps({"image": "a.png", "text": "PRO:08/2022EXP:08/2023"}) + "\n")
+    ds = dataset.load(str(tmp_path / "m.jsonl"))
+    assert ds.line_join == "" and len(ds) == 1 and not ds.problems
+
+
+def test_realdev_loads_unchanged(realdev_manifest):
+    ds = dataset.load(realdev_manifest)
+    assert len(ds) == 120 and not ds.problems
+    info = dataset.summary(ds)
+    assert info["id_prefixes"] == {"rwl": 90, "ame": 20, "ank": 6, "ngc": 4}
+    assert set("0123456789") <= set(info["charset"])
+
+
+def test_default_set_loads():
+    ds = dataset.load()
+    assert len(ds) >= 200 and not ds.problems
+    assert os.path.isfile(ds.samples[0].image)
