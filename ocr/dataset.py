@@ -167,7 +167,7 @@ def load(path=None, check_images=True):
         with open(path, "rb") as f:
             lines = f.read().decode("utf-8").splitlines()
     except (IOError, OSError, UnicodeDecodeError) as exc:
-        raise DatasetError("{}: cannot read manifest ({})".format(path, exc))
+        raise DatasetError("{}: cannot read manifest ({})".format(path, exc)) from exc
     for lineno, raw in enumerate(lines, 1):
         if not raw.strip():
             continue

@@ -42,7 +42,7 @@ def model_dir(group):
         mod = importlib.import_module(module)
     except ImportError:
         raise EngineUnavailable("model files missing: pip install {} (or set KIT_MODELS_{})".format(
-            pip_name, group.upper()))
+            pip_name, group.upper())) from None
     return os.path.join(os.path.dirname(mod.__file__), sub)
 
 

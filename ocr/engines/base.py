@@ -113,4 +113,4 @@ def require(module, needs):
     try:
         return importlib.import_module(module)
     except ImportError as exc:
-        raise EngineUnavailable("needs {} ({}: {})".format(needs, module, exc))
+        raise EngineUnavailable("needs {} ({}: {})".format(needs, module, exc)) from exc

@@ -266,7 +266,7 @@ def _db_postprocess(engine):
             from rapidocr_paddle.ch_ppocr_det.utils import DBPostProcess
         except ImportError:
             raise EngineUnavailable("{}: needs rapidocr-onnxruntime or rapidocr-paddle for DB "
-                                    "post-processing".format(engine.name))
+                                    "post-processing".format(engine.name)) from None
     return DBPostProcess(thresh=engine.options["det_thresh"], box_thresh=engine.options["det_box_thresh"],
                          max_candidates=1000, unclip_ratio=engine.options["det_unclip_ratio"],
                          use_dilation=False, score_mode="fast")
