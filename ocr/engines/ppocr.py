@@ -174,7 +174,7 @@ class _PPOCRBase(Engine):
 
     def recognise(self, images):
         """Recognise single-line images in batches of `batch` -> [(text, confidence)]."""
-        out, step = [], max(1, int(self.options["batch"]))
+        step = max(1, int(self.options["batch"]))
         # Sorting by aspect keeps padding small within a batch (as PaddleOCR does).
         order = sorted(range(len(images)), key=lambda i: images[i].shape[1] / float(images[i].shape[0]))
         results = [None] * len(images)
@@ -184,8 +184,7 @@ class _PPOCRBase(Engine):
                                        int(self.options["max_width"])))
             for i, res in zip(chunk, ctc_greedy(probs, self.charset)):
                 results[i] = res
-        out.extend(results)
-        return out
+        return results
 
 
 class _PPOCRRec(_PPOCRBase):
