@@ -317,7 +317,7 @@ def read_once(registry, name, crop, expected):
     res = outcome("ocr", name)
     ok, why = registry.availability(name)
     if not ok:
-        return res(SKIP, why, "see `invoke engines`")
+        return res(SKIP, why)  # the registry's reason already names what is missing
     try:
         with warnings.catch_warnings():  # the engines' libraries warn about their own internals
             warnings.simplefilter("ignore")
@@ -540,6 +540,10 @@ def print_result(result, out):
     out.flush()
 
 
+def clip(text, width=100):
+    return text if len(text) <= width else text[:width - 3] + "..."
+
+
 def platform_line(state):
     if not state["l4t"]:
         return "Platform: not a Jetson ({} MB swap, {} MB free disk)".format(state["swap_mb"], state["disk_free_mb"])
@@ -551,7 +555,7 @@ def platform_line(state):
 def summary(results, state):
     from tabulate import tabulate
     lines = ["", platform_line(state), ""]
-    lines.append(tabulate([[r.status, r.group, r.name, r.reason[:90]] for r in results],
+    lines.append(tabulate([[r.status, r.group, r.name, clip(r.reason)] for r in results],
                           headers=["status", "group", "check", "reason"]))
     speed = [r.data for r in results if r.group == "throughput" and r.data]
     if speed:
