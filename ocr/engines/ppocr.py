@@ -76,14 +76,17 @@ def load_charset(path):
     return ["<blank>"] + keys + [" "]
 
 
-def rec_batch(images, height=48, max_width=960, min_width=16):
-    """BGR/gray crops -> N x 3 x height x W float32, W the widest aspect in the batch."""
+def rec_batch(images, height=48, max_width=960, min_width=16, multiple=32):
+    """BGR/gray crops -> N x 3 x height x W float32, W the widest aspect in the batch rounded up to
+    `multiple` (few distinct shapes: runtimes that specialise per shape, like Paddle's oneDNN
+    kernels or TensorRT profiles, then reuse their work)."""
     import cv2
     widths = []
     for img in images:
         h, w = img.shape[:2]
         widths.append(int(min(max_width, max(min_width, math.ceil(height * w / float(max(h, 1)))))))
-    batch = np.zeros((len(images), 3, height, max(widths)), dtype=np.float32)
+    width = int(math.ceil(max(widths) / float(multiple)) * multiple)
+    batch = np.zeros((len(images), 3, height, width), dtype=np.float32)
     for i, (img, w) in enumerate(zip(images, widths)):
         if img.ndim == 2:
             img = cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
@@ -124,8 +127,8 @@ def crop_quad(img, quad):
 class _PPOCRBase(Engine):
     family = "ppocr"
     runtime = None  # "onnx" | "paddle"
-    default_options = {"threads": 0, "rec_height": 48, "max_width": 960, "batch": 8,
-                       "split_lines": True}
+    default_options = {"threads": 0, "rec_height": 48, "max_width": 960, "width_multiple": 32,
+                       "batch": 8, "split_lines": True}
 
     @classmethod
     def check_available(cls):
@@ -181,7 +184,7 @@ class _PPOCRBase(Engine):
         for start in range(0, len(order), step):
             chunk = order[start:start + step]
             probs = self.rec(rec_batch([images[i] for i in chunk], int(self.options["rec_height"]),
-                                       int(self.options["max_width"])))
+                                       int(self.options["max_width"]), multiple=int(self.options["width_multiple"])))
             for i, res in zip(chunk, ctc_greedy(probs, self.charset)):
                 results[i] = res
         return results
