@@ -230,7 +230,8 @@ def platform_state(root="/", run=run_command):
 
     Keys: l4t, jetpack, board_model, nvpmodel_mode ({"name", "id"} or None), jetson_clocks
     (True/False/None), swap_mb, disk_free_mb, throttled (bool or None), throttle_reasons,
-    temperatures ({sensor: C}). Commands that need a Jetson are only run on one.
+    temperatures ({sensor: C}), trip_points_c ({sensor: lowest passive/hot trip C}). Commands that
+    need a Jetson are only run on one.
     """
     l4t = read_l4t(root)
     on_jetson = l4t is not None
@@ -248,4 +249,5 @@ def platform_state(root="/", run=run_command):
         "throttled": throttled,
         "throttle_reasons": reasons,
         "temperatures": {z["name"]: z["temp_c"] for z in zones},
+        "trip_points_c": {z["name"]: z["trip_c"] for z in zones if z["trip_c"] is not None},
     }

@@ -170,14 +170,16 @@ def check_disk(ctx):
 def check_thermal(ctx):
     res = outcome("platform", "thermal")
     throttled, reasons = ctx.state["throttled"], ctx.state["throttle_reasons"]
-    temps = ", ".join("{} {:.1f} C".format(n, t) for n, t in sorted(ctx.state["temperatures"].items()))
+    trips = ctx.state["trip_points_c"]
+    temps = ", ".join("{} {:.1f} C (trip {:.0f})".format(n, t, trips[n]) if n in trips else "{} {:.1f} C".format(n, t)
+                      for n, t in sorted(ctx.state["temperatures"].items()))
     if throttled is None:
         return res(SKIP, "no thermal trip points or clock pins readable here"
                       + (" ({})".format(temps) if temps else ""))
     if throttled:
         return res(FAIL, "throttling now: " + "; ".join(reasons),
                    "add a fan / let it cool; check the 5 V 4 A barrel supply")
-    return res(PASS, "under every throttle trip point: " + temps)
+    return res(PASS, "under the throttle trip points: " + temps)
 
 
 # --- software stack ----------------------------------------------------------------------------------
