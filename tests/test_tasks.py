@@ -1,0 +1,46 @@
+"""tasks.py documents itself: every task has a summary line and help for every argument, and the
+thin tasks reach the library."""
+import inspect
+import subprocess
+import sys
+
+import tasks
+from tests.conftest import REALDEV, ROOT
+
+
+def _all_tasks(coll, prefix=""):
+    for name, t in coll.tasks.items():
+        yield prefix + name, t
+    for cname, sub in coll.collections.items():
+        for item in _all_tasks(sub, prefix + cname + "."):
+            yield item
+
+
+def test_every_task_documents_itself():
+    for name, t in _all_tasks(tasks.ns):
+        doc = inspect.getdoc(t.body)
+        assert doc and doc.splitlines()[0].endswith("."), name
+        params = [p for p in inspect.signature(t.body).parameters if p != "c"]
+        missing = [p for p in params if p not in t.help]
+        assert not missing, "{}: no help for {}".format(name, missing)
+
+
+def _invoke(*args):
+    return subprocess.run([sys.executable, "-m", "invoke"] + list(args), cwd=ROOT, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, universal_newlines=True, timeout=300)
+
+
+def test_inv_list_and_dataset_check():
+    out = _invoke("--list").stdout
+    for name in ("bench", "report", "engines", "test", "dataset.check", "dataset.synth"):
+        assert name in out
+    proc = _invoke("dataset.check", REALDEV)
+    assert proc.returncode == 0 and "samples                 120" in proc.stdout
+    proc = _invoke("dataset.check")  # the embedded default set
+    assert proc.returncode == 0 and "problems                0" in proc.stdout
+
+
+def test_engines_task_lists_every_engine():
+    out = _invoke("engines").stdout
+    for name in ("easyocr", "paddleocr-rec", "ppocr-onnx-rec"):
+        assert name in out
