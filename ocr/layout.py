@@ -81,3 +81,10 @@ def reading_order(pieces, overlap=0.5):
 def join_pieces(lines, line_join=" ", piece_join=" "):
     """Text of ordered lines: pieces joined by a space, lines as the labels join them."""
     return line_join.join(piece_join.join(p[4] for p in line if p[4]) for line in lines).strip()
+
+
+def read_pieces(pieces, line_join=" "):
+    """Detected pieces -> (text, confidence, line texts): reading order, pieces in a line joined
+    by a space, lines as the labels join them; confidence is the weakest piece's (0 if none)."""
+    lines = [" ".join(p[4] for p in line) for line in reading_order(pieces)]
+    return line_join.join(lines), min([p[5] for p in pieces] or [0.0]), lines

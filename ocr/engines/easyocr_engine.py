@@ -77,10 +77,8 @@ class EasyOCRReadtext(_EasyOCRBase):
         for crop in crops:
             found = self.reader.readtext(crop, detail=1, batch_size=int(self.options["batch"]))
             pieces = [_to_piece(b, t, c) for b, t, c in found if t.strip()]
-            lines = layout.reading_order(pieces)
-            texts = [" ".join(p[4] for p in line) for line in lines]
-            conf = min([p[5] for p in pieces] or [0.0])
-            preds.append(Prediction(" ".join(texts), conf, texts, {"pieces": len(pieces)}))
+            text, conf, lines = layout.read_pieces(pieces)
+            preds.append(Prediction(text, conf, lines, {"pieces": len(pieces)}))
         return preds
 
 

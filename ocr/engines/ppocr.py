@@ -251,10 +251,8 @@ class _PPOCRDetRec(_PPOCRBase):
                 if text.strip():
                     pieces.append((q[:, 0].min(), q[:, 1].min(), q[:, 0].max(), q[:, 1].max(),
                                    text.strip(), conf))
-            lines = layout.reading_order(pieces)
-            texts = [" ".join(p[4] for p in line) for line in lines]
-            conf = min([p[5] for p in pieces] or [0.0])
-            preds.append(Prediction(" ".join(texts), conf, texts, {"boxes": len(quads)}))
+            text, conf, lines = layout.read_pieces(pieces)
+            preds.append(Prediction(text, conf, lines, {"boxes": len(quads)}))
         return preds
 
 
