@@ -13,6 +13,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import time
 import warnings
 
@@ -53,16 +54,31 @@ class Context(object):
         self.models = models or (REFERENCE_MODELS if self.on_jetson else CPU_MODELS)
         self.iterations = iterations or (50 if self.on_jetson else 10)
         self.warmup = warmup if warmup is not None else (10 if self.on_jetson else 2)
-        self.paddle_python = paddle_python or os.environ.get("KIT_PADDLE_PYTHON") or sys.executable
+        self.interpreters = load_interpreters()
+        self.paddle_python = paddle_python or os.environ.get("KIT_PADDLE_PYTHON") or self.interpreter_for("paddleocr")
         self.jetson_benchmarks = jetson_benchmarks
         self.engines = engines
         self.expected = expected_versions(self.state["l4t"])
+
+    def interpreter_for(self, engine):
+        """The Python an engine runs under in `invoke bench` (this one unless interpreters.yml says)."""
+        from bench import runner
+        return runner.interpreter_for(engine, self.interpreters)
 
     def missing(self, res, reason, hint):
         """Something the Nano needs is absent: a FAIL there, an expected SKIP anywhere else."""
         if self.on_jetson:
             return res(FAIL, reason, hint)
         return res(SKIP, reason + " (expected off a Jetson)")
+
+
+def load_interpreters():
+    """bench/interpreters.yml through the runner, so that sanity and bench agree; {} without it."""
+    try:
+        from bench import runner
+        return runner.load_interpreters()
+    except Exception:  # no runner / a broken file: every engine is read in this interpreter
+        return {}
 
 
 def expected_versions(l4t):
@@ -345,7 +361,35 @@ def check_engines(ctx):
     if registry is None or not hasattr(registry, "availability"):
         return res(SKIP, "engine registry not available: {}".format(err or "no availability()"))
     crop = reference_crop()
-    return [read_once(registry, name, crop, REFERENCE_TEXT) for name in (ctx.engines or registry.names())]
+    results = []
+    for name in ctx.engines or registry.names():
+        python = ctx.interpreter_for(name)
+        same = os.path.realpath(python) == os.path.realpath(sys.executable)
+        results.append(read_once(registry, name, crop, REFERENCE_TEXT) if same else read_elsewhere(python, name))
+    return results
+
+
+def read_elsewhere(python, name, timeout=900):
+    """The same read in the engine's own interpreter (bench/interpreters.yml: the Paddle venv on a
+    Nano), by running this module there for that one engine."""
+    res = outcome("ocr", name)
+    env = dict(os.environ, PYTHONPATH=KIT_ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "result.json")
+        argv = [python, "-m", "bench.sanity", "--only", "ocr", "--engines", name, "--json", path]
+        try:
+            proc = subprocess.run(argv, env=env, cwd=KIT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                  universal_newlines=True, timeout=timeout)  # noqa: UP021 (3.6)
+        except (OSError, subprocess.SubprocessError) as exc:
+            return res(FAIL, "{} cannot run: {}".format(python, exc), "check bench/interpreters.yml")
+        if not os.path.isfile(path):
+            tail = (proc.stdout.strip().splitlines() or ["no output"])[-1]
+            return res(FAIL, "{} could not run the check: {}".format(python, tail[:160]),
+                       "check bench/interpreters.yml")
+        with open(path) as f:
+            saved = json.load(f)["results"][0]
+    saved["reason"] += " [{}]".format(python)
+    return Result(**saved)
 
 
 # --- reference throughput --------------------------------------------------------------------------------

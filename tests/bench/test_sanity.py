@@ -279,3 +279,24 @@ def test_invoke_task_is_thin_and_exits_with_the_checks_code():
     with pytest.raises(Exit) as raised:
         tasks.sanity(MockContext(), only="no_such_group")
     assert raised.value.code == 2
+
+
+@pytest.mark.slow
+def test_an_engine_is_read_in_its_own_interpreter():
+    registry = pytest.importorskip("ocr.engines.registry")
+    if not registry.availability("ppocr-onnx-rec")[0]:
+        pytest.skip("ppocr-onnx-rec unavailable here")
+    result = sanity.read_elsewhere(sys.executable, "ppocr-onnx-rec")
+    assert result.status == sanity.PASS and result.reason.endswith("[{}]".format(sys.executable))
+
+
+def test_an_engine_whose_interpreter_is_missing_fails():
+    result = sanity.read_elsewhere("/nonexistent/venv-paddle/bin/python", "paddleocr")
+    assert result.status == sanity.FAIL and "cannot run" in result.reason
+
+
+def test_engines_follow_the_bench_interpreters_table(tmp_path):
+    ctx = sanity.Context(root=str(tmp_path), run=runner({}))
+    ctx.interpreters = {"paddleocr": "/opt/nano-ocr-kit/venv-paddle/bin/python"}
+    assert ctx.interpreter_for("paddleocr") == "/opt/nano-ocr-kit/venv-paddle/bin/python"
+    assert ctx.interpreter_for("easyocr") == sys.executable
