@@ -474,7 +474,11 @@ def run_reference_model(ctx, torch, torchvision, name, refs, to_trt):
     results = [throughput_result(ctx, name, "pytorch", measure_fps(torch, model, x, ctx.iterations, ctx.warmup),
                                  ref.get("pytorch"), precision, device)]
     if to_trt is not None:
-        trt_model = to_trt(model, [x], fp16_mode=True)
+        try:
+            trt_model = to_trt(model, [x], fp16_mode=True)
+        except Exception as exc:  # a converter/TensorRT mismatch: report it, measure the next model
+            return results + [Result("throughput", name + "/tensorrt", FAIL, "torch2trt could not convert: {}".format(
+                str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__), "check TensorRT/torch2trt pins")]
         results.append(throughput_result(ctx, name, "tensorrt", measure_fps(
             torch, trt_model, x, ctx.iterations, ctx.warmup), ref.get("tensorrt"), "fp16", device))
     return results
@@ -492,6 +496,8 @@ def check_reference_models(ctx):
     for name in ctx.models:
         results += run_reference_model(ctx, torch, torchvision, name, refs,
                                        torch2trt.torch2trt if torch2trt else None)
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()  # the Nano's 4 GB are shared with the CPU: free each model's memory
     if torch2trt is None:
         results.append(ctx.missing(outcome("throughput", "tensorrt"), "TensorRT path not measured: " + trt_err,
                                    "ansible role torch2trt"))

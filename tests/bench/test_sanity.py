@@ -302,3 +302,16 @@ def test_engines_follow_the_bench_interpreters_table(tmp_path):
     ctx.interpreters = {"paddleocr": "/opt/nano-ocr-kit/venv-paddle/bin/python"}
     assert ctx.interpreter_for("paddleocr") == "/opt/nano-ocr-kit/venv-paddle/bin/python"
     assert ctx.interpreter_for("easyocr") == sys.executable
+
+
+def test_a_failed_tensorrt_conversion_is_a_fail_not_a_crash():
+    torch = pytest.importorskip("torch")
+    torchvision = pytest.importorskip("torchvision")
+
+    def broken_converter(model, inputs, fp16_mode):
+        raise RuntimeError("Network must have at least one output")
+
+    ctx = sanity.Context(iterations=1, warmup=0)
+    results = sanity.run_reference_model(ctx, torch, torchvision, "squeezenet1_1", {}, broken_converter)
+    assert [r.name for r in results] == ["squeezenet1_1/pytorch", "squeezenet1_1/tensorrt"]
+    assert results[1].status == sanity.FAIL and "at least one output" in results[1].reason
