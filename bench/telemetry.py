@@ -5,9 +5,10 @@
     summary = s.window(t0, t1)          # mean power, peak temperature, clocks, throttled samples
     samples = s.stop()                  # every sample: {"t": time.time(), ...parsed fields}
 
-The source is picked once: `tegrastats` on a Jetson, NVML (pynvml) on another NVIDIA GPU, else the
-CPU clock and thermal zones from /proc and /sys. Nothing here raises when a source is missing: the
-sample fields are None and the summary says so.
+The source is picked once: `tegrastats` on a Jetson (jtop's service when only its socket is there,
+as in a container), NVML (pynvml) on another NVIDIA GPU, else the CPU clock and thermal zones from
+/proc and /sys. Nothing here raises when a source is missing: the sample fields are None and the
+summary says so.
 
 Throttle rule, per sample: throttled when a temperature reaches the lowest passive/hot trip point
 of its thermal zone (where the kernel starts to slow clocks), or, when jetson_clocks had pinned the
@@ -15,6 +16,7 @@ clocks at the start, when the CPU or GPU clock reads under 99 % of its pin. NVML
 thermal/hardware slowdown reasons. None when neither can be judged.
 """
 import glob
+import os
 import re
 import shutil
 import subprocess
@@ -267,9 +269,61 @@ class SysfsSource(PollingSource):
         return {"cpu_freq_mhz": cpu_freq_mhz(self.root), "temps": {z["name"]: z["temp_c"] for z in zones}}
 
 
-def pick_source(interval_ms, root="/", nvml_loader=NvmlSource.load):
+def parse_jtop_stats(stats):
+    """jtop's flat `stats` dict (jetson-stats 4.x: 'Power TOT' and 'Power <rail>' in mW, 'Temp
+    <sensor>' in C, 'GPU' load %) -> the same fields as a tegrastats sample. jtop has no clocks there."""
+    rails = {k[len("Power "):]: {"cur": v, "avg": None} for k, v in stats.items()
+             if k.startswith("Power ") and k != "Power TOT" and isinstance(v, (int, float))}
+    total = stats.get("Power TOT")
+    return {
+        "power_w": total / 1000.0 if isinstance(total, (int, float)) else None,
+        "rails_mw": rails,
+        "gpu_load_pct": stats.get("GPU"),
+        "temps": {k[len("Temp "):]: float(v) for k, v in stats.items()
+                  if k.startswith("Temp ") and isinstance(v, (int, float)) and v > -40},
+    }
+
+
+class JtopSource(PollingSource):
+    """jetson-stats' jtop service: what a container sees (through /run/jtop.sock) when the host's
+    tegrastats is not inside it."""
+
+    name = "jtop"
+
+    def __init__(self, interval_ms, jtop_class):
+        PollingSource.__init__(self, interval_ms)
+        self.jetson = jtop_class(interval=max(interval_ms / 1000.0, 0.1))
+
+    @staticmethod
+    def load(socket="/run/jtop.sock"):
+        """jtop's client class when the service's socket is there, else None."""
+        if not os.path.exists(socket):
+            return None
+        try:
+            from jtop import jtop
+            return jtop
+        except Exception:  # jetson-stats not installed in this interpreter
+            return None
+
+    def start(self, emit):
+        self.jetson.start()
+        PollingSource.start(self, emit)
+
+    def stop(self):
+        PollingSource.stop(self)
+        self.jetson.close()
+
+    def read(self):
+        return parse_jtop_stats(self.jetson.stats)
+
+
+def pick_source(interval_ms, root="/", nvml_loader=NvmlSource.load, jtop_loader=JtopSource.load):
+    """tegrastats, else jtop, else NVML, else the CPU's own /proc and /sys: the first that exists."""
     if TegrastatsSource.available():
         return TegrastatsSource(interval_ms)
+    jtop_class = jtop_loader()
+    if jtop_class is not None:
+        return JtopSource(interval_ms, jtop_class)
     nvml = nvml_loader()
     if nvml is not None:
         return NvmlSource(interval_ms, nvml)
@@ -284,7 +338,7 @@ class Sampler:
         self.interval_ms = interval_ms
         self.source = source or pick_source(interval_ms, root)
         self.rule = rule if rule is not None else ThrottleRule.read(
-            root, on_jetson=self.source.name == "tegrastats")
+            root, on_jetson=self.source.name in ("tegrastats", "jtop"))
         self.samples = []
         self.lock = threading.Lock()
         self.started = False

@@ -198,3 +198,36 @@ def test_sampler_runs_for_real_on_this_machine():
     count = len(samples)
     time.sleep(0.1)
     assert len(sampler.samples) == count  # stopped means stopped
+
+
+# jtop's `stats` keys as jetson-stats 4.x builds them (jtop/jtop.py, property `stats`: "Temp <name>"
+# from temperature[name]['temp'], "Power <rail>" from rail['power'] in mW, 'Power TOT' from the
+# total); values from the Nano idle line above. A sensor jtop reports offline reads -256.
+JTOP_STATS = {"time": None, "uptime": None, "CPU1": 5, "RAM": 0.48, "GPU": 0.0, "Temp AO": 45.0,
+              "Temp CPU": 40.0, "Temp GPU": 40.0, "Temp PLL": 37.0, "Temp thermal": 40.0, "Temp PMIC": -256.0,
+              "Power POM_5V_CPU": 366, "Power POM_5V_GPU": 0, "Power TOT": 1750,
+              "jetson_clocks": "OFF", "nvp model": "MAXN"}
+
+
+def test_jtop_stats_become_a_sample():
+    s = telemetry.parse_jtop_stats(JTOP_STATS)
+    assert s["power_w"] == 1.75
+    assert s["rails_mw"] == {"POM_5V_CPU": {"cur": 366, "avg": None}, "POM_5V_GPU": {"cur": 0, "avg": None}}
+    assert s["temps"] == {"AO": 45.0, "CPU": 40.0, "GPU": 40.0, "PLL": 37.0, "thermal": 40.0}
+    assert s["gpu_load_pct"] == 0.0
+    assert telemetry.parse_jtop_stats({})["power_w"] is None
+
+
+def test_source_order_tegrastats_jtop_nvml_sysfs(monkeypatch):
+    monkeypatch.setattr(telemetry.TegrastatsSource, "available", staticmethod(lambda: False))
+
+    class FakeJtop(object):
+        def __init__(self, interval):
+            self.interval = interval
+
+    source = telemetry.pick_source(100, jtop_loader=lambda: FakeJtop, nvml_loader=lambda: None)
+    assert source.name == "jtop" and source.jetson.interval == 0.1
+    assert telemetry.pick_source(100, jtop_loader=lambda: None, nvml_loader=lambda: None).name == "cpu-sysfs"
+    monkeypatch.setattr(telemetry.TegrastatsSource, "available", staticmethod(lambda: True))
+    assert telemetry.pick_source(100).name == "tegrastats"
+    assert telemetry.JtopSource.load(socket="/nonexistent/jtop.sock") is None
