@@ -8,9 +8,7 @@ import sys
 import pytest
 
 from bench import jetson, sanity
-
-sys.path.insert(0, os.path.dirname(__file__))
-from test_jetson import CLOCKS_DYNAMIC, CLOCKS_LOCKED, NVPMODEL_Q, fake_nano, runner  # noqa: E402
+from tests.bench.test_jetson import CLOCKS_DYNAMIC, CLOCKS_LOCKED, NVPMODEL_Q, fake_nano, runner
 
 NANO_OK = {"nvpmodel_mode": {"name": "MAXN", "id": 0}, "jetson_clocks": True, "throttled": False,
            "throttle_reasons": []}
