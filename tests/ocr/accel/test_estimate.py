@@ -60,3 +60,17 @@ def test_engine_estimates_sum_their_models():
     one = 2e9 / 236e9 * 1e3
     assert rows["easyocr"]["Jetson Nano"][0] == pytest.approx(2 * one)
     assert rows["easyocr-rec"]["Jetson Nano"][0] == pytest.approx(one)
+
+
+def test_measured_numbers_come_from_bench_results(tmp_path):
+    import json
+
+    from bench import results
+    doc = {"schema": results.SCHEMA, "status": "ok",
+           "engine": {"name": "ppocr-onnx-rec-fp16", "precision": "fp16", "device": "cpu"},
+           "summary": {"timing": {"ocr_ms": {"mean": 33.0, "p50": 31.5}}}, "machine": {"arch": "x86_64"}}
+    (tmp_path / "a.json").write_text(json.dumps(doc))
+    (tmp_path / "b.json").write_text(json.dumps(dict(doc, status="unavailable")))
+    found = estimate.measured([str(tmp_path)])
+    assert list(found) == [0]  # the ppocr-onnx-rec row only; the unavailable run is left out
+    assert found[0] == ["ppocr-onnx-rec-fp16 fp16 31.5 ms p50 (x86_64 CPU)"]
