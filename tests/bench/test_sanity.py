@@ -313,3 +313,12 @@ def test_a_failed_tensorrt_conversion_is_a_fail_not_a_crash():
     results = sanity.run_reference_model(ctx, torch, torchvision, "squeezenet1_1", {}, broken_converter)
     assert [r.name for r in results] == ["squeezenet1_1/pytorch", "squeezenet1_1/tensorrt"]
     assert results[1].status == sanity.FAIL and "at least one output" in results[1].reason
+
+
+def test_without_matplotlib_the_system_dejavu_is_used(monkeypatch):
+    real = sanity.try_import
+    monkeypatch.setattr(sanity, "try_import", lambda name: (None, "gone") if name == "matplotlib" else real(name))
+    monkeypatch.setattr(sanity, "SYSTEM_DEJAVU", "/nonexistent/DejaVuSans-Bold.ttf")
+    assert sanity.dejavu_path() is None
+    result = sanity.check_engines(sanity.Context(engines=["ppocr-onnx-rec"]))
+    assert result.status == sanity.SKIP and "no DejaVu font" in result.reason
