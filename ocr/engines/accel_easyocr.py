@@ -159,9 +159,9 @@ class EasyOCRRecCuda(_Cuda, EasyOCRRec):
 
 class EasyOCRTrt(_Trt, EasyOCRReadtext):
     name = "easyocr-trt"
-    default_options = _with(EasyOCRReadtext.default_options, gpu=True, precision="fp16", max_width=1024)
+    default_options = _with(EasyOCRReadtext.default_options, gpu=True, precision="fp16", max_width=2048)
 
 
 class EasyOCRRecTrt(_Trt, EasyOCRRec):
     name = "easyocr-rec-trt"
-    default_options = _with(EasyOCRRec.default_options, gpu=True, precision="fp16", max_width=1024)
+    default_options = _with(EasyOCRRec.default_options, gpu=True, precision="fp16", max_width=2048)

@@ -117,31 +117,31 @@ class _OrtAccel(_Precision):
                 "{}x3x{}x{}".format(b, h, int(self.options["max_width"]))]
 
 
+_REC_OPTIONS = _with(OnnxRec.default_options, precision="fp32")
+_DETREC_OPTIONS = _with(OnnxDetRec.default_options, precision="fp32")
+_CUDA_NEEDS = "onnxruntime-gpu (CUDA EP)"
+_TRT_NEEDS = "onnxruntime-gpu built with TensorRT (TensorRT EP)"
+
+
 class OnnxRecFp16(_OrtAccel, OnnxRec):
     name, device, precision = "ppocr-onnx-rec-fp16", "cpu", "fp16"
-    default_options = _with(OnnxRec.default_options, precision="fp16")
+    default_options = dict(_REC_OPTIONS, precision="fp16")
 
 
 class OnnxRecCuda(_OrtAccel, OnnxRec):
-    name, device, provider = "ppocr-onnx-rec-cuda", "cuda", CUDA_EP
-    needs = "onnxruntime-gpu (CUDA EP)"
-    default_options = _with(OnnxRec.default_options, precision="fp32")
+    name, device, provider, needs, default_options = "ppocr-onnx-rec-cuda", "cuda", CUDA_EP, _CUDA_NEEDS, _REC_OPTIONS
 
 
 class OnnxDetRecCuda(_OrtAccel, OnnxDetRec):
-    name, device, provider, needs = "ppocr-onnx-cuda", "cuda", CUDA_EP, OnnxRecCuda.needs
-    default_options = _with(OnnxDetRec.default_options, precision="fp32")
+    name, device, provider, needs, default_options = "ppocr-onnx-cuda", "cuda", CUDA_EP, _CUDA_NEEDS, _DETREC_OPTIONS
 
 
 class OnnxRecTrt(_OrtAccel, OnnxRec):
-    name, device, provider = "ppocr-onnx-rec-trt", "cuda", TRT_EP
-    needs = "onnxruntime-gpu built with TensorRT (TensorRT EP)"
-    default_options = _with(OnnxRec.default_options, precision="fp32")
+    name, device, provider, needs, default_options = "ppocr-onnx-rec-trt", "cuda", TRT_EP, _TRT_NEEDS, _REC_OPTIONS
 
 
 class OnnxDetRecTrt(_OrtAccel, OnnxDetRec):
-    name, device, provider, needs = "ppocr-onnx-trt", "cuda", TRT_EP, OnnxRecTrt.needs
-    default_options = _with(OnnxDetRec.default_options, precision="fp32")
+    name, device, provider, needs, default_options = "ppocr-onnx-trt", "cuda", TRT_EP, _TRT_NEEDS, _DETREC_OPTIONS
 
 
 # --- PP-OCRv4 through Paddle Inference + TensorRT ------------------------------------------------------
