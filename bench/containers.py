@@ -46,8 +46,8 @@ class DockerProblem(Exception):
 
 
 # --- the versions table ------------------------------------------------------------------------
-def load_table(path=VERSIONS):
-    with open(path) as f:
+def load_table(path=None):
+    with open(path or VERSIONS) as f:
         return yaml.safe_load(f)
 
 
@@ -240,7 +240,8 @@ def _pull(client, ref):
 def run_options(client, image, name, jetson=None):
     """Keyword arguments for containers.run: the nvidia runtime for GPU images on a Jetson."""
     jetson = on_jetson() if jetson is None else jetson
-    opts = {"detach": True, "environment": {"PYTHONUNBUFFERED": "1"}}
+    # KIT_IMAGE lets a result file name the image it was measured in.
+    opts = {"detach": True, "environment": {"PYTHONUNBUFFERED": "1", "KIT_IMAGE": name}}
     if SPECS[image]["gpu"]:
         if jetson:
             require_nvidia_runtime(client)
@@ -313,9 +314,20 @@ def bench_one(client, image, key, bench_args, data=None, out_dir="results", out=
     opts["volumes"] = {host_data: {"bind": "/data", "mode": "ro"},
                        out_dir: {"bind": "/results", "mode": "rw"}}
     code = run_in(client, name, bench_command(bench_args, data_arg), opts, out)
-    for new in sorted(set(os.listdir(out_dir)) - before):
-        out.write("[{}] result: {}\n".format(image, os.path.join(out_dir, new)))
+    for path in new_results(out_dir, before):
+        out.write("[{}] result: {}\n".format(image, path))
     return code
+
+
+def new_results(out_dir, before=()):
+    """Result JSON files under entries of OUT_DIR that were not in BEFORE (a run folder or a file)."""
+    found = []
+    for new in sorted(set(os.listdir(out_dir)) - set(before)):
+        for folder, _, files in os.walk(os.path.join(out_dir, new)):
+            found += [os.path.join(folder, f) for f in sorted(files) if f.endswith(".json")]
+        if new.endswith(".json"):
+            found.append(os.path.join(out_dir, new))
+    return found
 
 
 # --- entry points for tasks.py: exit codes, one-line errors ------------------------------------
@@ -345,16 +357,17 @@ def build_cli(image=None, all_images=False, test_mode=False, allow_unpinned=Fals
 
 def test_cli(image=None, all_images=False, l4t=None):
     def body():
+        images = pick_images(image, all_images)
         key = l4t_key(load_table(), l4t)
         client = connect()
-        codes = [test_one(client, one, key) for one in pick_images(image, all_images)]
-        return max(codes)
+        return max(test_one(client, one, key) for one in images)
     return _cli(body)
 
 
 def bench_cli(image, bench_args, data=None, out="results", l4t=None):
     def body():
+        one = pick_images(image)[0]
         key = l4t_key(load_table(), l4t)
         client = connect()
-        return bench_one(client, pick_images(image)[0], key, bench_args, data, out)
+        return bench_one(client, one, key, bench_args, data, out)
     return _cli(body)

@@ -53,10 +53,13 @@ model_packages() {
 # Pins every later install honours: the base image's torch (pip must never replace it), the
 # image's PINS_* (the arguments), and the packages whose model files models.yml checks by sha256.
 write_constraints() {
+  local nano_pins=("$@")
+  # The PINS_* are releases for the Nano's Python 3.6/3.7 wheels; the stand-in's Python has none.
+  [ $# -eq 0 ] || nvidia_only "pins for the Nano's Python: $*" || nano_pins=()
   mkdir -p "$KIT/build"
   {
     pip freeze 2>/dev/null | grep -iE '^(torch|torchvision|tensorrt)==' || true
-    pins "$@"
+    pins "${nano_pins[@]}"
     model_packages
   } >"$CONSTRAINTS"
   log "constraints: $(tr '\n' ' ' <"$CONSTRAINTS")"

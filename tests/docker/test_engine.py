@@ -1,0 +1,117 @@
+"""The docker tasks against a real engine (dockerd started by .ci/services.d/10-dockerd.sh, with a
+debootstrapped Debian imported under the l4t base tags): the GPU images build in test mode on that
+stand-in, the cpu image builds for real with its ONNX Runtime engines, and `invoke bench` runs in it.
+Skips on a machine without an engine; fails under CI (KIT_CI=1)."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from bench import containers
+from tests.conftest import ROOT, require_tier
+from tests.helpers import write_manifest
+
+pytestmark = pytest.mark.containers
+TABLE = containers.load_table()
+KEY = TABLE["default_l4t"]
+CROPS = [("lot", ["LOT 24A117"]), ("exp", ["EXP 2025.05.02"]), ("code", ["B7 40917"])]
+
+
+def build_log(image):
+    with open(os.path.join(containers.LOG_DIR, image + ".log")) as f:
+        return f.read()
+
+
+@pytest.fixture(scope="module")
+def engine():
+    try:
+        return containers.connect()
+    except containers.DockerProblem as exc:
+        require_tier("containers", False, str(exc))
+
+
+@pytest.fixture(scope="module")
+def cpu_image(engine):
+    # ONNX Runtime engines only: torch and Paddle would take most of CI's time for no new coverage.
+    assert containers.build_cli("cpu", extras="onnx,cv") == 0, build_log("cpu")[-3000:]
+    return containers.tag("cpu", KEY)
+
+
+def test_stand_in_bases_are_tagged(engine):
+    for base in TABLE["l4t"][KEY]["base_images"].values():
+        assert engine.images.get(base).attrs["Comment"].startswith("kit-ci stand-in")
+
+
+@pytest.mark.parametrize("image, engine_name", [("easyocr", "easyocr-rec"), ("paddle", "paddleocr-rec")])
+def test_gpu_image_builds_and_tests_in_test_mode(engine, capsys, image, engine_name):
+    assert containers.build_cli(image, test_mode=True) == 0, build_log(image)[-3000:]
+    log = build_log(image)
+    assert "KIT_TEST_MODE=1: SKIPPED" in log and "Successfully tagged " + containers.tag(image, KEY) in log
+    assert engine.images.get(containers.tag(image, KEY)).labels["kit.test-mode"] == "1"
+    capsys.readouterr()
+    assert containers.test_cli(image) == 0
+    out = capsys.readouterr().out
+    assert "KIT_TEST_MODE=1: SKIPPED the {} call".format(engine_name) in out
+    assert "[{}] test.py passed".format(image) in out
+
+
+def test_easyocr_models_are_staged_from_the_pinned_package(engine):
+    # Runs after the build above (same module, file order); reads the staged files in the image.
+    out = engine.containers.run(containers.tag("easyocr", KEY), ["sh", "-c", "ls $KIT_MODELS_EASYOCR"],
+                                remove=True).decode()
+    assert {"craft_mlt_25k.pth", "english_g2.pth"} <= set(out.split())
+
+
+def test_cpu_image_reads_a_crop(cpu_image, capsys):
+    assert containers.test_cli("cpu") == 0
+    out = capsys.readouterr().out
+    assert "== test: ppocr-onnx-rec" in out and "[cpu] test.py passed" in out
+
+
+def test_bench_in_cpu_image_leaves_results_on_the_host(cpu_image, tmp_path, capsys):
+    data = write_manifest(str(tmp_path / "data"), CROPS)
+    results = tmp_path / "results"
+    args = ["--engine", "ppocr-onnx-rec", "--limit", "3", "--warmup", "1"]
+    assert containers.bench_cli("cpu", args, data=data, out=str(results)) == 0
+    found = containers.new_results(str(results))
+    assert [os.path.basename(p) for p in found] == ["ppocr-onnx-rec.json"], capsys.readouterr().out
+    with open(found[0]) as f:
+        result = json.load(f)
+    assert result["status"] == "ok" and result["engine"]["name"] == "ppocr-onnx-rec"
+    assert len(result["samples"]) == 3
+    assert os.stat(found[0]).st_uid == os.getuid()   # chowned back from the container's root
+    assert "[cpu] result: {}".format(found[0]) in capsys.readouterr().out
+
+
+def test_missing_base_image_is_one_line(engine, tmp_path, monkeypatch, capsys):
+    with open(containers.VERSIONS) as f:
+        text = f.read()
+    base = TABLE["l4t"][KEY]["base_images"]["cpu"]
+    table = tmp_path / "versions.yml"
+    table.write_text(text.replace(base, "kit-ci/absent:none"))
+    monkeypatch.setattr(containers, "VERSIONS", str(table))
+    assert containers.build_cli("cpu") == 1
+    err = capsys.readouterr().err
+    assert err == ("docker: image kit-ci/absent:none is not here: run `docker pull kit-ci/absent:none` "
+                   "(on a Jetson: `docker login nvcr.io` first if asked), or `invoke docker.build --pull`\n")
+
+
+def test_build_failure_names_its_log(engine, capsys, monkeypatch):
+    # A build arg the table does not satisfy: the build stops in install.sh, the task says where to look.
+    real = containers.build_args
+    monkeypatch.setattr(containers, "build_args",
+                        lambda *a, **k: dict(real(*a, **k), KIT_EXTRAS="no-such-extra]"))
+    assert containers.build_cli("cpu") == 1
+    err = capsys.readouterr().err
+    assert err.startswith("docker: {} failed after".format(containers.tag("cpu", KEY)))
+    assert "full log: build/docker/cpu.log" in err
+
+
+def test_invoke_task_from_the_shell(cpu_image):
+    # The same path a user takes: `invoke docker.test --image cpu`, one exit code.
+    invoke = os.path.join(os.path.dirname(sys.executable), "invoke")
+    proc = subprocess.run([invoke, "docker.test", "--image", "cpu"], cwd=ROOT, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, universal_newlines=True)
+    assert proc.returncode == 0 and "[cpu] test.py passed" in proc.stdout, proc.stdout
