@@ -53,7 +53,9 @@ def write_wheel(folder, dist, version, package):
     name = dist.replace("-", "_")
     files = {
         "{}/__init__.py".format(package):
-            "__version__ = {!r}\nSTANDIN = True  # nano-ocr-kit test stand-in\n".format(version),
+            "__version__ = {!r}\nSTANDIN = True  # nano-ocr-kit test stand-in\n".format(version)
+            + ("class cuda:  # no GPU on a test host\n    is_available = staticmethod(lambda: False)\n"
+               if package == "torch" else ""),
         "{}-{}.dist-info/METADATA".format(name, version):
             "Metadata-Version: 2.1\nName: {}\nVersion: {}\n".format(dist, version),
         "{}-{}.dist-info/WHEEL".format(name, version):
