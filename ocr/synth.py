@@ -626,6 +626,17 @@ def _light(img, nrng, plan):
     return img
 
 
+def _binarize(img):
+    """Local-mean threshold (a global one fails under uneven light); print made black, as the
+    minority class."""
+    gray = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)
+    block = (gray.shape[0] // 2) * 2 + 1
+    bw = cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY, block, 6)
+    dark_print = cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV,
+                                       block, -6)
+    return bw if (bw == 0).mean() <= (dark_print == 0).mean() else dark_print
+
+
 def _camera(img, nrng, plan):
     """What the camera and the file add at the final size."""
     degr = plan["degradations"]
@@ -646,12 +657,8 @@ def _camera(img, nrng, plan):
     if "jpeg" in degr:
         ok, buf = cv2.imencode(".jpg", img[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, int(nrng.randint(12, 50))])
         img = cv2.imdecode(buf, cv2.IMREAD_COLOR)[..., ::-1]
-    if "binarized" in degr:  # like sets that ship only Otsu-binarised crops
-        gray = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)
-        _, bw = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-        if bw.mean() < 128:
-            bw = 255 - bw
-        img = np.repeat(bw[..., None], 3, axis=2)
+    if "binarized" in degr:  # like sets that ship only binarised crops: black print on white
+        img = np.repeat(_binarize(img)[..., None], 3, axis=2)
     return np.ascontiguousarray(img)
 
 
