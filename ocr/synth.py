@@ -10,6 +10,11 @@ is touched, so a manifest is the same on any machine; the pixels come from a
 `numpy.random.RandomState` (a frozen stream) plus FreeType/OpenCV/zlib, so image bytes are
 identical for the same library versions and only close across versions.
 
+Public pieces: `FORMATS` / `FIELDS` / `random_code(rng)` / `format_pattern(name)` (the text
+grammar, reusable by a format-aware post-processor), `STYLES` and `DEGRADATIONS` (what can be
+drawn), `make_sample(seed, index, style=, fmt=, lines=)` (one crop, e.g. for training),
+`generate(n, seed)` and `write_dataset(out_dir, n, seed)`.
+
 Python 3.6 (the Nano's system Python); needs numpy, Pillow and OpenCV, and matplotlib only for
 its bundled DejaVu fonts.
 """
@@ -763,11 +768,20 @@ def write_dataset(out_dir, n=300, seed=0, split="synth"):
             save_png(img, os.path.join(out_dir, rel))
             row = collections.OrderedDict([("image", rel), ("text", text), ("box", None), ("tags", tags)])
             manifest.write(json.dumps(row) + "\n")
+    _remove_stale_images(out_dir, n)
     _write_json(os.path.join(out_dir, "generator.json"), collections.OrderedDict([
         ("generator", "ocr.synth v" + VERSION), ("n", n), ("seed", seed), ("split", split),
         ("command", "invoke dataset.synth -n %d --seed %d --split %s --out DIR" % (n, seed, split)),
         ("libraries", library_versions())]))
     print("wrote %d crops (seed %d, ocr.synth v%s) to %s" % (n, seed, VERSION, out_dir))
+
+
+def _remove_stale_images(out_dir, n):
+    """Crops past `n` left by an earlier, larger run in the same folder."""
+    index = n + 1
+    while os.path.isfile(os.path.join(out_dir, "images", "%06d.png" % index)):
+        os.remove(os.path.join(out_dir, "images", "%06d.png" % index))
+        index += 1
 
 
 def write_warmup(png_path, seed=1, index=1):

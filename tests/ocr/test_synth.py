@@ -34,6 +34,14 @@ def test_same_seed_gives_identical_bytes(tmp_path):
     assert not mismatch and not errors
 
 
+def test_smaller_rewrite_leaves_no_stale_crops(tmp_path):
+    out = str(tmp_path / "d")
+    synth.write_dataset(out, n=4, seed=0)
+    synth.write_dataset(out, n=2, seed=0)
+    assert sorted(os.listdir(os.path.join(out, "images"))) == ["000001.png", "000002.png"]
+    assert len(_read_manifest(out)) == 2
+
+
 def test_different_seeds_differ():
     first = [(t, img) for t, img, _ in synth.generate(6, seed=1)]
     second = [(t, img) for t, img, _ in synth.generate(6, seed=2)]
