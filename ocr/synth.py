@@ -676,6 +676,8 @@ def sample_plan(seed, index, style=None, fmt=None, lines=None):
     name, printed = random_code(rng, fmt)
     if lines is not None:
         name, printed = "custom", list(lines)
+        if not printed or not all(line.strip() for line in printed):
+            raise ValueError("every line needs something to print: %r" % (printed,))
     style = style or _weighted(rng, STYLES)
     if style not in STYLES:
         raise ValueError("unknown style %r (styles: %s)" % (style, ", ".join(STYLES)))

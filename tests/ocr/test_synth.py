@@ -95,6 +95,8 @@ def test_single_sample_with_chosen_lines_and_style():
         synth.make_sample(seed=9, index=1, style="dotmatrix", lines=["lower"])
     with pytest.raises(ValueError):
         synth.make_sample(seed=9, index=1, style="no-such-style")
+    with pytest.raises(ValueError):
+        synth.make_sample(seed=9, index=1, lines=["EXP", " "])
 
 
 def test_warmup_is_outside_the_default_set():
