@@ -149,6 +149,18 @@ def test(c, pytest_args=""):
     c.run("{} -m pytest -ra {}".format(sys.executable, pytest_args))
 
 
+@task(help={"seed": "random seed of weights order, data and batches (default 0)",
+            "steps": "fine-tuning steps (default 600: ~40 min on 2 shared CPU cores)",
+            "lines": "synthetic training lines rendered and cached (default 3200)",
+            "resume": "continue from OUT/ckpt.pt and the cached features",
+            "out": "run folder: cache/, ckpt.pt, train.jsonl, codereader.pt/.onnx (default runs/codereader)"})
+def train(c, seed=0, steps=600, lines=3200, resume=False, out="runs/codereader"):
+    """Train the codereader recogniser on synthetic codes (see models/codereader/MODEL_CARD.md)."""
+    from train.codereader import train as trainer
+    trainer.train(out, steps=int(steps), seed=int(seed), lines=int(lines), resume=resume,
+                  log=lambda s: print(s, flush=True))
+
+
 dataset_ns = Collection("dataset")
 dataset_ns.add_task(dataset_check, name="check")
 dataset_ns.add_task(dataset_synth, name="synth")
@@ -156,7 +168,7 @@ accel_ns = Collection("accel")
 accel_ns.add_task(accel_export, name="export")
 accel_ns.add_task(accel_estimate, name="estimate")
 
-ns = Collection(bench, report, engines, sanity, test)
+ns = Collection(bench, report, engines, sanity, test, train)
 ns.add_collection(dataset_ns)
 ns.add_collection(accel_ns)
 docker_ns = Collection("docker")

@@ -1,0 +1,129 @@
+"""codereader: the kit's own product-code reader (issue 9).
+
+Recognition only, on the crop: the crop is split into printed lines (ocr/lines.py), each line is
+read by PP-OCRv4's recogniser fine-tuned on the kit's synthetic codes, with a CTC head over the
+product-code charset (models/codereader/, trained by train/codereader), on ONNX Runtime; then
+format-aware decoding (ocr/postprocess.py) corrects look-alikes by position and, when the top
+path fits no format, searches the per-step probabilities for the best string that does.
+
+Confidence: the least certain character of the returned text (the model's probability for it
+under the best alignment), over all lines; text fitting no format is returned unchanged, flagged
+(`extra["formats"]` None) and its confidence halved, so a threshold rejects it first.
+"""
+import os
+
+import numpy as np
+
+from .. import lines as line_split
+from .. import postprocess
+from .base import Engine, EngineUnavailable, Prediction, require
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+MODEL_NAME = "codereader.onnx"
+UNMATCHED_FACTOR = 0.5
+
+
+def model_dir():
+    """models/codereader/ in the kit, or KIT_MODELS_CODEREADER (how images stage the files)."""
+    return os.environ.get("KIT_MODELS_CODEREADER") or os.path.join(ROOT, "models", "codereader")
+
+
+def expected_sha256(folder=None):
+    """The sha256 recorded beside the model (SHA256SUMS, `sha256sum` format), or None."""
+    path = os.path.join(folder or model_dir(), "SHA256SUMS")
+    if not os.path.isfile(path):
+        return None
+    with open(path) as f:
+        for row in f:
+            parts = row.split()
+            if len(parts) == 2 and parts[1].lstrip("*") == MODEL_NAME:
+                return parts[0]
+    return None
+
+
+def rec_input(images, height=48, max_width=640):
+    """Line images (BGR or gray uint8) -> N x 3 x height x W float32 in [-1, 1], right-padded."""
+    from .ppocr import rec_batch
+    return rec_batch(images, height, max_width)
+
+
+class CodeReader(Engine):
+    name = "codereader"
+    family = "codereader"
+    needs = "onnxruntime (pip install kit[onnx]) + models/codereader/codereader.onnx"
+    default_options = {"threads": 0, "batch": 8, "max_width": 640, "split_lines": True,
+                       "formats": True, "constrain": True, "formats_file": ""}
+
+    @classmethod
+    def check_available(cls):
+        try:
+            __import__("onnxruntime")
+        except ImportError:
+            return "needs " + cls.needs
+        path = os.path.join(model_dir(), MODEL_NAME)
+        if not os.path.isfile(path):
+            return "model missing: {} (train it: invoke train)".format(path)
+        return None
+
+    def version(self):
+        try:
+            import onnxruntime
+            return "onnxruntime " + onnxruntime.__version__
+        except ImportError:
+            return "onnxruntime missing"
+
+    def _load(self):
+        ort = require("onnxruntime", "pip install kit[onnx] (onnxruntime)")
+        path = self.register_model("rec", os.path.join(model_dir(), MODEL_NAME), expected_sha256())
+        opts = ort.SessionOptions()
+        if self.options["threads"]:
+            opts.intra_op_num_threads = int(self.options["threads"])
+        opts.log_severity_level = 3
+        self.session = ort.InferenceSession(path, sess_options=opts, providers=["CPUExecutionProvider"])
+        meta = self.session.get_modelmeta().custom_metadata_map
+        if "charset" not in meta:
+            raise EngineUnavailable("{}: {} carries no charset metadata".format(self.name, path))
+        self.charset = ["<blank>"] + list(meta["charset"])
+        self.height = int(meta.get("height", 48))
+        self.input = self.session.get_inputs()[0].name
+        self.grammar = None
+        if self.options["formats"]:
+            extra = self.options["formats_file"] or None
+            self.grammar = postprocess.Grammar.from_yaml(extra) if extra else postprocess.default_grammar()
+
+    def line_probs(self, images):
+        """Per-step probabilities (T x C arrays) of single-line images, batched by similar width."""
+        out = [None] * len(images)
+        order = sorted(range(len(images)), key=lambda i: images[i].shape[1] / float(max(1, images[i].shape[0])))
+        step = max(1, int(self.options["batch"]))
+        for s in range(0, len(order), step):
+            idx = order[s:s + step]
+            x = rec_input([images[i] for i in idx], self.height, int(self.options["max_width"]))
+            probs = self.session.run(None, {self.input: x})[0]
+            for i, p in zip(idx, probs):
+                out[i] = p
+        return out
+
+    def read_line(self, probs):
+        return postprocess.decode(probs, self.charset, self.grammar, constrain=self.options["constrain"])
+
+    def predict(self, crops):
+        pieces, owner = [], []
+        for k, crop in enumerate(crops):
+            parts = line_split.split(crop) if self.options["split_lines"] else [crop]
+            for part in parts:
+                pieces.append(np.ascontiguousarray(part))
+                owner.append(k)
+        reads = [self.read_line(p) for p in self.line_probs(pieces)] if pieces else []
+        preds = []
+        for k in range(len(crops)):
+            mine = [r for r, o in zip(reads, owner) if o == k and r.text.strip()]
+            texts = [r.text.strip() for r in mine]
+            matched = bool(mine) and all(r.formats is not None for r in mine)
+            conf = min([r.confidence for r in mine] or [0.0])
+            if mine and not matched:
+                conf *= UNMATCHED_FACTOR
+            preds.append(Prediction(" ".join(texts), conf, lines=texts, extra={
+                "formats": [r.formats for r in mine] if matched else None,
+                "decoded": [r.how for r in mine]}))
+        return preds

@@ -1,0 +1,454 @@
+"""Format-aware decoding of product codes: a grammar of code formats (ocr/data/formats.yml, users add
+their own) compiled to a weighted automaton, used three ways on a recogniser's output:
+
+1. `Grammar.correct(text)`: the cheapest reading of `text` as one or more formats, where a
+   look-alike character may be swapped for what its slot allows (a digit slot never reads `O`),
+   each swap costing 1 and generic formats costing their prior. Dates are validated by the
+   grammar itself (month 01-12, day 01-31).
+2. `constrained_ctc(probs, ...)`: when the top path cannot be read as any format, a CTC prefix
+   beam search over the per-step probabilities that only extends prefixes the grammar can still
+   accept, so the most probable *valid* string wins.
+3. Text matching no format even then is returned unchanged and flagged (`format` None).
+
+Runs on the Nano's Python 3.6 (numpy + pyyaml only).
+"""
+import os
+
+import numpy as np
+
+FORMATS_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "formats.yml")
+SUB_COST = 1.0         # one look-alike swap
+SPACE_DROP_COST = 2.5  # a space no format has there: dearer than splitting into two items
+_SPECIAL = set("\\[]()|?*+{}<>")
+
+
+class PatternError(ValueError):
+    pass
+
+
+# --- pattern language -> syntax tree ---------------------------------------------------------------
+class _Parser(object):
+    """Recursive descent over the pattern language documented in formats.yml. Tree nodes:
+    ("set", frozenset) | ("seq", [nodes]) | ("alt", [nodes]) | ("rep", node, lo, hi or None)."""
+
+    def __init__(self, macros):
+        self.macros = macros
+        self.expanding = []
+
+    def parse(self, pattern):
+        self.s, self.i = pattern, 0
+        node = self._alt()
+        if self.i != len(self.s):
+            raise PatternError("unexpected '{}' at {} in {!r}".format(self.s[self.i], self.i, pattern))
+        return node
+
+    def _peek(self):
+        return self.s[self.i] if self.i < len(self.s) else None
+
+    def _alt(self):
+        branches = [self._seq()]
+        while self._peek() == "|":
+            self.i += 1
+            branches.append(self._seq())
+        return branches[0] if len(branches) == 1 else ("alt", branches)
+
+    def _seq(self):
+        items = []
+        while self._peek() is not None and self._peek() not in "|)":
+            items.append(self._repeat(self._atom()))
+        return ("seq", items)
+
+    def _atom(self):
+        c = self._peek()
+        self.i += 1
+        if c == "(":
+            node = self._alt()
+            self._expect(")")
+            return node
+        if c == "[":
+            return ("set", self._charset())
+        if c == "<":
+            end = self.s.index(">", self.i)
+            name, self.i = self.s[self.i:end], end + 1
+            return self._macro(name)
+        if c == "\\":
+            c = self.s[self.i]
+            self.i += 1
+        elif c in _SPECIAL:
+            raise PatternError("unexpected '{}' at {} in {!r}".format(c, self.i - 1, self.s))
+        if c == " ":  # printed spacing is unreliable: a pattern's space is optional
+            return ("rep", ("set", frozenset(" ")), 0, 1)
+        return ("set", frozenset(c))
+
+    def _charset(self):
+        chars = set()
+        while self._peek() != "]":
+            if self._peek() is None:
+                raise PatternError("unclosed [ in {!r}".format(self.s))
+            c = self.s[self.i]
+            if c == "\\":
+                self.i += 1
+                c = self.s[self.i]
+            if self.i + 2 < len(self.s) and self.s[self.i + 1] == "-" and self.s[self.i + 2] != "]":
+                chars.update(chr(k) for k in range(ord(c), ord(self.s[self.i + 2]) + 1))
+                self.i += 3
+            else:
+                chars.add(c)
+                self.i += 1
+        self.i += 1
+        return frozenset(chars)
+
+    def _macro(self, name):
+        if name not in self.macros:
+            raise PatternError("unknown macro <{}>".format(name))
+        if name in self.expanding:
+            raise PatternError("macro <{}> refers to itself".format(name))
+        saved = (self.s, self.i)
+        self.expanding.append(name)
+        node = self.parse(self.macros[name])
+        self.expanding.pop()
+        self.s, self.i = saved
+        return node
+
+    def _repeat(self, node):
+        c = self._peek()
+        if c in ("?", "*", "+"):
+            self.i += 1
+            return ("rep", node, 0 if c != "+" else 1, 1 if c == "?" else None)
+        if c == "{":
+            end = self.s.index("}", self.i)
+            parts = self.s[self.i + 1:end].split(",")
+            self.i = end + 1
+            lo = int(parts[0])
+            hi = lo if len(parts) == 1 else (int(parts[1]) if parts[1].strip() else None)
+            return ("rep", node, lo, hi)
+        return node
+
+    def _expect(self, c):
+        if self._peek() != c:
+            raise PatternError("expected '{}' at {} in {!r}".format(c, self.i, self.s))
+        self.i += 1
+
+
+# --- weighted automaton ------------------------------------------------------------------------------
+class Grammar(object):
+    """Formats compiled into one automaton: text = item (" "? item)*, item = any format.
+
+    Epsilon edges carry a cost (a format's prior) and a label (the format's name)."""
+
+    def __init__(self, formats, macros=None, lookalikes=None):
+        self.trans, self.eps = [], []
+        self.names = [f["name"] for f in formats]
+        self.lookalikes = dict(lookalikes or {})
+        parser = _Parser(dict(macros or {}))
+        self.start, item_end, self.accept = self._new(), self._new(), self._new()
+        for fmt in formats:
+            tree = parser.parse(str(fmt["pattern"]))
+            s = self._new()
+            self.eps[self.start].append((s, float(fmt.get("cost", 0)), fmt["name"]))
+            self.eps[self._build(tree, s)].append((item_end, 0.0, None))
+        gap = self._new()
+        self.eps[item_end] += [(self.accept, 0.0, None), (gap, 0.0, None)]
+        self.eps[gap].append((self.start, 0.0, None))
+        self.trans[gap].append((frozenset(" "), self.start))
+        self.alphabet = frozenset(c for edges in self.trans for cs, _ in edges for c in cs)
+
+    @classmethod
+    def from_yaml(cls, path=None, extra=None):
+        """The shipped formats, plus `extra` (a list of {name, pattern, cost}) or another file."""
+        import yaml
+        with open(path or FORMATS_PATH) as f:
+            spec = yaml.safe_load(f)
+        return cls(list(spec["formats"]) + list(extra or []), spec.get("macros"), spec.get("lookalikes"))
+
+    def _new(self):
+        self.trans.append([])
+        self.eps.append([])
+        return len(self.trans) - 1
+
+    def _build(self, node, s):
+        """Thompson construction: wire `node` from state s, return its end state."""
+        kind = node[0]
+        if kind == "set":
+            t = self._new()
+            self.trans[s].append((node[1], t))
+            return t
+        if kind == "seq":
+            for child in node[1]:
+                s = self._build(child, s)
+            return s
+        if kind == "alt":
+            end = self._new()
+            for child in node[1]:
+                b = self._new()
+                self.eps[s].append((b, 0.0, None))
+                self.eps[self._build(child, b)].append((end, 0.0, None))
+            return end
+        _, child, lo, hi = node
+        for _ in range(lo):
+            s = self._build(child, s)
+        if hi is None:  # loop: s -> child -> s
+            loop = self._new()
+            self.eps[s].append((loop, 0.0, None))
+            self.eps[self._build(child, loop)].append((loop, 0.0, None))
+            return loop
+        end = self._new()
+        for _ in range(hi - lo):
+            self.eps[s].append((end, 0.0, None))
+            s = self._build(child, s)
+        self.eps[s].append((end, 0.0, None))
+        return end
+
+    def closure(self, layer):
+        """Follow epsilon edges: {state: (cost, path)} -> the cheapest way into every reachable state."""
+        work = list(layer)
+        while work:
+            s = work.pop()
+            cost, path = layer[s]
+            for t, c, label in self.eps[s]:
+                nc = cost + c
+                if t not in layer or nc < layer[t][0]:
+                    layer[t] = (nc, (path, None, label) if label else path)
+                    work.append(t)
+        return layer
+
+    def step(self, layer, c):
+        """Consume character c exactly (no look-alikes); paths are not tracked."""
+        out = {}
+        for s, (cost, _) in layer.items():
+            for cs, t in self.trans[s]:
+                if c in cs and (t not in out or cost < out[t][0]):
+                    out[t] = (cost, None)
+        return self.closure(out)
+
+    def initial(self):
+        return self.closure({self.start: (0.0, None)})
+
+    def accepts(self, text):
+        layer = self.initial()
+        for c in text.upper():
+            layer = self.step(layer, c)
+            if not layer:
+                return False
+        return self.accept in layer
+
+    def correct(self, text):
+        """Cheapest reading of `text` -> (corrected text, cost, [format names]) or None.
+
+        Characters keep their case unless swapped; look-alike swaps cost SUB_COST each, dropping a
+        space SPACE_DROP_COST, entering a format its prior."""
+        layer = self.initial()
+        for ch in text:
+            c = ch.upper()
+            new = {}
+            for s, (cost, path) in layer.items():
+                for cs, t in self.trans[s]:
+                    if c in cs:
+                        _keep_cheapest(new, t, cost, (path, ch, None))
+                    else:
+                        for alt in self.lookalikes.get(c, ""):
+                            if alt in cs:
+                                _keep_cheapest(new, t, cost + SUB_COST, (path, alt, None))
+                                break
+                if c == " ":
+                    _keep_cheapest(new, s, cost + SPACE_DROP_COST, path)
+            if not new:
+                return None
+            layer = self.closure(new)
+        if self.accept not in layer:
+            return None
+        cost, path = layer[self.accept]
+        chars, names = [], []
+        while path is not None:
+            path, ch, label = path
+            if ch is not None:
+                chars.append(ch)
+            if label is not None:
+                names.append(label)
+        return "".join(reversed(chars)), cost, list(reversed(names))
+
+    def sample(self, rng, max_len=40):
+        """A random string the grammar accepts (uniform over edges; for tests and data)."""
+        s, out = self.start, []
+        while len(out) < max_len:
+            options = [("eps", t) for t, _, _ in self.eps[s]] + [("chr", t, cs) for cs, t in self.trans[s]]
+            if s == self.accept and (not options or rng.random() < 0.5):
+                return "".join(out)
+            if not options:
+                return None
+            pick = options[rng.randrange(len(options))]
+            if pick[0] == "chr":
+                out.append(sorted(pick[2])[rng.randrange(len(pick[2]))])
+            s = pick[1]
+        return None
+
+
+def _keep_cheapest(layer, state, cost, path):
+    if state not in layer or cost < layer[state][0]:
+        layer[state] = (cost, path)
+
+
+_DEFAULT = None
+
+
+def default_grammar():
+    global _DEFAULT
+    if _DEFAULT is None:
+        _DEFAULT = Grammar.from_yaml()
+    return _DEFAULT
+
+
+# --- CTC decoding ------------------------------------------------------------------------------------
+def ctc_greedy(probs):
+    """probs T x C (class 0 blank) -> (label indices, per-label probability: its best frame)."""
+    idx = probs.argmax(axis=1)
+    labels, conf = [], []
+    prev = 0
+    for t, k in enumerate(idx):
+        if k != 0 and k != prev:
+            labels.append(int(k))
+            conf.append(float(probs[t, k]))
+        elif k != 0:
+            conf[-1] = max(conf[-1], float(probs[t, k]))
+        prev = k
+    return labels, conf
+
+
+def ctc_align(probs, labels):
+    """Per-label probability of `labels` under the best CTC alignment (Viterbi), or None when no
+    alignment fits in T frames."""
+    if not labels:
+        return []
+    T = probs.shape[0]
+    ext = [0]
+    for k in labels:
+        ext += [k, 0]
+    S = len(ext)
+    logp = np.log(np.maximum(probs[:, ext], 1e-12))  # T x S
+    ext_a = np.array(ext)
+    skip = np.zeros(S, dtype=bool)  # may jump from s-2 (a label differing from the one before)
+    skip[3::2] = ext_a[3::2] != ext_a[1:-2:2]
+    score = np.full(S, -np.inf)
+    score[:2] = logp[0, :2]
+    back = np.zeros((T, S), dtype=np.int64)
+    for t in range(1, T):
+        stay = score
+        one = np.concatenate(([-np.inf], score[:-1]))
+        two = np.where(skip, np.concatenate(([-np.inf, -np.inf], score[:-2])), -np.inf)
+        best = np.maximum(np.maximum(stay, one), two)
+        back[t] = np.where(best == stay, 0, np.where(best == one, 1, 2))
+        score = best + logp[t]
+    end = S - 1 if score[S - 1] >= score[S - 2] else S - 2
+    if not np.isfinite(score[end]):
+        return None
+    conf = [0.0] * len(labels)
+    s = end
+    for t in range(T - 1, -1, -1):
+        if s % 2 == 1:
+            conf[s // 2] = max(conf[s // 2], float(probs[t, ext[s]]))
+        s -= back[t, s]
+    return conf
+
+
+def _add_prob(beams, prefix, pb, pnb, layer):
+    """Sum CTC path probabilities into a prefix (log space): ending in blank / in a label."""
+    if prefix in beams:
+        e = beams[prefix]
+        e[0], e[1] = np.logaddexp(e[0], pb), np.logaddexp(e[1], pnb)
+    else:
+        beams[prefix] = [pb, pnb, layer]
+
+
+def constrained_ctc(probs, charset, grammar, beam=8, prune=1e-3, prior_weight=1.0):
+    """CTC prefix beam search that keeps only prefixes the grammar can continue; returns the
+    accepted string with the best log P(text) - prior_weight * format cost, or None.
+
+    charset[k] is the character of class k (charset[0] unused: blank). Classes below `prune`
+    at a step are skipped, which keeps this a few milliseconds in Python."""
+    index = {}
+    for k in range(1, len(charset)):
+        index[k] = charset[k].upper()
+    logp = np.log(np.maximum(probs, 1e-12))
+    # prefix -> [log P ending in blank, log P ending in a label, grammar layer]
+    beams = {"": [0.0, -np.inf, grammar.initial()]}
+    for t in range(probs.shape[0]):
+        cands = [k for k in np.nonzero(probs[t] >= prune)[0] if k != 0]
+        nxt = {}
+        for prefix, (pb, pnb, layer) in beams.items():
+            total = np.logaddexp(pb, pnb)
+            _add_prob(nxt, prefix, total + logp[t, 0], -np.inf, layer)
+            for k in cands:
+                c = index.get(k)
+                if c is None:
+                    continue
+                if prefix and prefix[-1] == c:
+                    _add_prob(nxt, prefix, -np.inf, pnb + logp[t, k], layer)  # repeat collapses
+                    from_total = pb
+                else:
+                    from_total = total
+                new = prefix + c
+                nl = nxt[new][2] if new in nxt else grammar.step(layer, c)
+                if nl:
+                    _add_prob(nxt, new, -np.inf, from_total + logp[t, k], nl)
+        ranked = sorted(nxt.items(), key=lambda kv: -np.logaddexp(kv[1][0], kv[1][1]))
+        beams = dict(ranked[:beam])
+    best, best_score = None, -np.inf
+    for prefix, (pb, pnb, layer) in beams.items():
+        if grammar.accept in layer:
+            score = np.logaddexp(pb, pnb) - prior_weight * layer[grammar.accept][0]
+            if score > best_score:
+                best, best_score = prefix, score
+    return best
+
+
+# --- one read, end to end ---------------------------------------------------------------------------
+class Read(object):
+    """A decoded line: text, per-character probabilities, the formats it was read as (None: no
+    format matched, text unchanged), and how it was obtained."""
+
+    __slots__ = ("text", "char_probs", "formats", "how")
+
+    def __init__(self, text, char_probs, formats, how):
+        self.text, self.char_probs, self.formats, self.how = text, char_probs, formats, how
+
+    @property
+    def confidence(self):
+        """The least certain character's probability (0 for an empty read)."""
+        return min(self.char_probs) if self.char_probs else 0.0
+
+
+def decode(probs, charset, grammar=None, constrain=True):
+    """Greedy CTC, then format-aware correction; probs T x C with charset[k] for class k.
+
+    Order: the top path as a format (with look-alike swaps where a slot demands) -> else the most
+    probable grammar-accepted string (constrained beam) -> else the top path unchanged, flagged."""
+    labels, conf = ctc_greedy(probs)
+    text = "".join(charset[k] for k in labels)
+    if grammar is None or not text.strip():
+        return Read(text, conf, None, "greedy")
+    fixed = grammar.correct(text)
+    how = "grammar"
+    if fixed is None and constrain:
+        beam_text = constrained_ctc(probs, charset, grammar)
+        fixed = grammar.correct(beam_text) if beam_text else None
+        how = "constrained"
+    if fixed is None:
+        return Read(text, conf, None, "unmatched")
+    new_text, _, names = fixed
+    if new_text == text:
+        return Read(text, conf, names, "greedy")
+    where = {ch: k for k, ch in enumerate(charset) if k}
+    new_labels = [where.get(ch, where.get(ch.upper())) for ch in new_text]
+    probs_new = ctc_align(probs, new_labels) if None not in new_labels else None
+    if probs_new is None:
+        return Read(text, conf, None, "unmatched")
+    return Read(new_text, probs_new, names, how)
+
+
+def correct_text(text, grammar=None):
+    """Text-only correction (for engines without per-step probabilities): (text, formats or None)."""
+    grammar = grammar or default_grammar()
+    fixed = grammar.correct(text) if text.strip() else None
+    if fixed is None:
+        return text, None
+    return fixed[0], fixed[2]
