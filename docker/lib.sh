@@ -69,15 +69,15 @@ write_constraints() {
 # build allows unpinned downloads (KIT_ALLOW_UNPINNED=1, invoke docker.build --allow-unpinned).
 install_pinned_wheel() {
   local url=$1 sha=$2 dir
+  [ -n "$sha" ] || [ "${KIT_ALLOW_UNPINNED:-0}" = 1 ] ||
+    die "versions.yml has no sha256 for $url: measure one on a trusted download and record it, or build with --allow-unpinned"
   dir=$(mktemp -d)
   if [ -n "$sha" ]; then
     echo "$url --hash=sha256:$sha" >"$dir/req.txt"
     pip download -q --no-deps --require-hashes -d "$dir" -r "$dir/req.txt"
-  elif [ "${KIT_ALLOW_UNPINNED:-0}" = 1 ]; then
+  else
     log "WARNING: $url has no sha256 in versions.yml; installing it unchecked (--allow-unpinned)"
     pip download -q --no-deps -d "$dir" "$url"
-  else
-    die "versions.yml has no sha256 for $url: measure one on a trusted download and record it, or build with --allow-unpinned"
   fi
   pip install -q -c "$CONSTRAINTS" "$dir"/*.whl
   rm -rf "$dir"

@@ -111,3 +111,26 @@ def test_image_python_runs_on_36(path):
 def test_shell_scripts_parse():
     scripts = glob.glob(os.path.join(DOCKER, "*", "install.sh")) + [os.path.join(DOCKER, "lib.sh")]
     subprocess.run(["bash", "-n"] + scripts, check=True)
+
+
+def pinned_wheel(tmp_path, url, sha, allow="0"):
+    """Run lib.sh's install_pinned_wheel with this venv's pip (the step the paddle image uses)."""
+    script = 'source "$1"; VENV="$2"; CONSTRAINTS=/dev/null; install_pinned_wheel "$3" "$4"'
+    venv = os.path.dirname(os.path.dirname(sys.executable))
+    return subprocess.run(["bash", "-c", script, "lib", os.path.join(DOCKER, "lib.sh"), venv, url, sha],
+                          env=dict(os.environ, KIT_ALLOW_UNPINNED=allow, TMPDIR=str(tmp_path)),
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
+
+
+def test_null_sha256_is_refused_unless_allowed(tmp_path):
+    proc = pinned_wheel(tmp_path, "https://example.invalid/w-1.0-py3-none-any.whl", "")
+    assert proc.returncode == 1
+    assert "versions.yml has no sha256 for https://example.invalid/w-1.0-py3-none-any.whl" in proc.stdout
+    assert os.listdir(str(tmp_path)) == []   # refused before downloading anything
+
+
+def test_wrong_sha256_stops_the_install(tmp_path):
+    wheel = tmp_path / "w-1.0-py3-none-any.whl"
+    wheel.write_bytes(b"not the wheel versions.yml measured")
+    proc = pinned_wheel(tmp_path, wheel.as_uri(), "0" * 64)
+    assert proc.returncode != 0 and "DO NOT MATCH THE HASHES" in proc.stdout, proc.stdout

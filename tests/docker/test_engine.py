@@ -2,10 +2,12 @@
 debootstrapped Debian imported under the l4t base tags): the GPU images build in test mode on that
 stand-in, the cpu image builds for real with its ONNX Runtime engines, and `invoke bench` runs in it.
 Skips on a machine without an engine; fails under CI (KIT_CI=1)."""
+import io
 import json
 import os
 import subprocess
 import sys
+import tarfile
 
 import pytest
 
@@ -99,14 +101,20 @@ def test_missing_base_image_is_one_line(engine, tmp_path, monkeypatch, capsys):
 
 
 def test_build_failure_names_its_log(engine, capsys, monkeypatch):
-    # A build arg the table does not satisfy: the build stops in install.sh, the task says where to look.
-    real = containers.build_args
-    monkeypatch.setattr(containers, "build_args",
-                        lambda *a, **k: dict(real(*a, **k), KIT_EXTRAS="no-such-extra]"))
+    # A step that fails, streamed by the real engine: the task ends in one line naming the log.
+    dockerfile = "ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\nRUN echo about to fail && exit 3\n".encode()
+    context = io.BytesIO()
+    with tarfile.open(fileobj=context, mode="w") as tar:
+        info = tarfile.TarInfo("docker/cpu/Dockerfile")
+        info.size = len(dockerfile)
+        tar.addfile(info, io.BytesIO(dockerfile))
+    context.seek(0)
+    monkeypatch.setattr(containers, "context_tar", lambda image: context)
     assert containers.build_cli("cpu") == 1
-    err = capsys.readouterr().err
-    assert err.startswith("docker: {} failed after".format(containers.tag("cpu", KEY)))
-    assert "full log: build/docker/cpu.log" in err
+    captured = capsys.readouterr()
+    assert "[cpu 3/3] RUN echo about to fail && exit 3\n    about to fail\n" in captured.out
+    assert captured.err.startswith("docker: {} failed after".format(containers.tag("cpu", KEY)))
+    assert "returned a non-zero code: 3 (full log: build/docker/cpu.log)" in captured.err
 
 
 def test_invoke_task_from_the_shell(cpu_image):
