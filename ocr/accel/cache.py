@@ -74,7 +74,12 @@ def tensorrt_version():
 
 
 def gpu_name(device=0):
-    """The CUDA device's name (+ compute capability), or None without CUDA."""
+    """The GPU's name, from whichever source this interpreter has: torch (+ compute capability),
+    nvidia-smi (x86), the device tree (a Jetson, whose GPU nvidia-smi does not list). None without."""
+    return _torch_gpu(device) or _nvidia_smi(device) or jetson_model()
+
+
+def _torch_gpu(device):
     try:
         import torch
     except ImportError:
@@ -83,3 +88,22 @@ def gpu_name(device=0):
         return None
     major, minor = torch.cuda.get_device_capability(device)
     return f"{torch.cuda.get_device_name(device)} sm_{major}{minor}"
+
+
+def _nvidia_smi(device):
+    import subprocess
+    try:
+        out = subprocess.check_output(["nvidia-smi", "--query-gpu=name", "--format=csv,noheader",
+                                       "-i", str(device)], stderr=subprocess.DEVNULL, universal_newlines=True)
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return out.strip() or None
+
+
+def jetson_model(path="/proc/device-tree/model"):
+    try:
+        with open(path, "rb") as f:
+            model = f.read().decode("utf-8", "replace").strip("\x00 \n")
+    except OSError:
+        return None
+    return model if "jetson" in model.lower() else None

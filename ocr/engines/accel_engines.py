@@ -97,9 +97,9 @@ class _OrtAccel(_Precision):
         if self.provider != TRT_EP:
             return ["CPUExecutionProvider"]
         shapes = self._profile(kind)
-        ort_version = importlib.import_module("onnxruntime").__version__  # its TensorRT is built in
-        fields = cache.key_fields(sha256_file(path), "ort-" + ort_version, cache.gpu_name(), self.precision,
-                                  shapes)
+        # The EP loads the system's TensorRT: both versions decide whether a cached engine loads.
+        trt = "{}+ort-{}".format(cache.tensorrt_version(), importlib.import_module("onnxruntime").__version__)
+        fields = cache.key_fields(sha256_file(path), trt, cache.gpu_name(), self.precision, shapes)
         trt_options = {"device_id": 0, "trt_fp16_enable": self.precision == "fp16",
                        "trt_engine_cache_enable": True, "trt_timing_cache_enable": True,
                        "trt_engine_cache_path": cache.folder("ort-trt", fields),

@@ -49,3 +49,12 @@ def test_folder_records_fields_and_refuses_a_foreign_cache(tmp_path):
 
 def test_no_gpu_here_reads_as_none_in_the_key():
     assert cache.key_fields(**dict(BASE, gpu=None, tensorrt=None))["gpu"] == "none"
+
+
+def test_jetson_gpu_name_from_the_device_tree(tmp_path):
+    tree = tmp_path / "model"
+    tree.write_bytes(b"NVIDIA Jetson Nano Developer Kit\x00")
+    assert cache.jetson_model(str(tree)) == "NVIDIA Jetson Nano Developer Kit"
+    tree.write_bytes(b"Raspberry Pi 4 Model B\x00")
+    assert cache.jetson_model(str(tree)) is None
+    assert cache.jetson_model(str(tmp_path / "absent")) is None
