@@ -5,7 +5,7 @@ import subprocess
 import sys
 
 import tasks
-from tests.conftest import REALDEV, ROOT
+from tests.conftest import ROOT
 
 
 def _all_tasks(coll, prefix=""):
@@ -30,11 +30,11 @@ def _invoke(*args):
                           stderr=subprocess.STDOUT, universal_newlines=True, timeout=300)
 
 
-def test_inv_list_and_dataset_check():
+def test_inv_list_and_dataset_check(realdev_manifest):
     out = _invoke("--list").stdout
     for name in ("bench", "report", "engines", "test", "dataset.check", "dataset.synth"):
         assert name in out
-    proc = _invoke("dataset.check", REALDEV)
+    proc = _invoke("dataset.check", realdev_manifest)
     assert proc.returncode == 0 and "samples                 120" in proc.stdout
     proc = _invoke("dataset.check")  # the embedded default set
     assert proc.returncode == 0 and "problems                0" in proc.stdout
