@@ -25,7 +25,7 @@ def row(doc):
     eng = doc.get("engine") or {}
     name = eng.get("name", "?")
     precision = eng.get("precision", "")
-    if (eng.get("flags") or {}).get("accuracy_degraded") or doc.get("accuracy_degraded"):
+    if eng.get("accuracy_flag") == "accuracy-degraded":  # the FP16 guard let it run, marked (ocr/accel/guard.py)
         precision += " (accuracy-degraded)"
     device = results.device_label(doc.get("machine") or {}, eng.get("device", "cpu"))
     if doc.get("status") != "ok":

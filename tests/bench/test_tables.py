@@ -1,0 +1,40 @@
+"""Table rows from result documents: degraded engines are marked in every table, unavailable ones
+say why, telemetry columns appear only when measured."""
+from bench import tables
+
+
+def _doc(**engine):
+    t = {"mean": 10.0, "p50": 10.0, "p90": 10.0, "p99": 10.0}
+    m = {"strict_accuracy": 0.5, "cer": 0.1, "corpus_cer": 0.1, "char_precision": 0.9, "char_recall": 0.8, "n": 2}
+    eng = dict({"name": "ppocr-onnx-rec-fp16", "device": "cpu", "precision": "fp16"}, **engine)
+    return {"status": "ok", "engine": eng, "machine": {"arch": "x86_64"},
+            "summary": {"metrics": {"raw": m, "normalised": m}, "fps": 50.0,
+                        "timing": {"pre_ms": t, "ocr_ms": t, "total_ms": t}}}
+
+
+def test_degraded_engine_is_marked():
+    assert tables.row(_doc(accuracy_flag="accuracy-degraded"))[2] == "fp16 (accuracy-degraded)"
+    assert tables.row(_doc(accuracy_flag="ok"))[2] == "fp16"
+
+
+def test_unavailable_row_says_why():
+    doc = {"status": "unavailable", "reason": "needs onnxruntime-gpu", "engine": {"name": "x"}, "machine": {}}
+    r = tables.row(doc)
+    assert r[3] == "unavailable: needs onnxruntime-gpu" and len(r) == len(tables.HEADERS)
+
+
+def test_telemetry_columns_only_when_measured():
+    headers, rows = tables.comparison([_doc()])
+    assert headers == tables.HEADERS
+    doc = _doc()
+    doc["summary"]["telemetry"] = {"mean_power_w": 5.2, "energy_per_read_mj": 52.0, "peak_temp_c": 41.5}
+    headers, rows = tables.comparison([doc, _doc()])
+    assert headers[-3:] == tables.TELEMETRY_HEADERS
+    assert rows[0][-3:] == ["5.20", "52.0", "41.5"] and rows[1][-3:] == ["", "", ""]
+
+
+def test_reference_table_has_the_papers_headline_rows():
+    headers, rows, source = tables.reference()
+    assert "Medina" in source
+    trt = [r for r in rows if r[1] == "Jetson Nano GPU TensorRT" and r[2] == "fp16"]
+    assert {r[0]: r[9] for r in trt} == {"EasyOCR": "173", "PaddleOCR": "142"}
