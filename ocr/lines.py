@@ -56,7 +56,7 @@ def _unshear(img, shear):
 
 def _bands(profile, h, min_gap, min_line):
     busy = np.percentile(profile[profile > 0], 75) if (profile > 0).any() else 0
-    rows = profile > 0.2 * busy
+    rows = profile > 0.1 * busy
     bands, start = [], None
     for y, on in enumerate(rows):
         if on and start is None:
@@ -78,6 +78,13 @@ def _bands(profile, h, min_gap, min_line):
     return [b for b in merged if b[1] - b[0] >= max(min_line, 0.18 * h, 0.35 * tallest)]
 
 
+def _lines(mask, h, min_line_px):
+    # a window of ~h/40 rows bridges the gaps between the dot rows of a dot-matrix line
+    win = max(3, h // 40)
+    profile = cv2.blur(mask.sum(axis=1).astype(np.float32).reshape(-1, 1), (1, win)).ravel()
+    return _bands(profile, h, max(2, int(0.04 * h)), min_line_px)
+
+
 def split(img, min_line_px=6, pad_frac=0.15):
     """Crop (HxW gray or HxWx3) -> list of line images, top to bottom; [img] when no clear gap."""
     gray = img if img.ndim == 2 else cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
@@ -89,13 +96,16 @@ def split(img, min_line_px=6, pad_frac=0.15):
     mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
     if mask.sum() == 0:
         return [img]
-    shear = deskew_shear(mask)
-    if shear:
-        img, mask = _unshear(img, shear), _unshear(mask, shear)
-    # a window of ~h/40 rows bridges the gaps between the dot rows of a dot-matrix line
-    win = max(3, h // 40)
-    profile = cv2.blur(mask.sum(axis=1).astype(np.float32).reshape(-1, 1), (1, win)).ravel()
-    lines = _bands(profile, h, max(2, int(0.04 * h)), min_line_px)
+    lines = _lines(mask, h, min_line_px)
+    # Tilt closes the gaps: straighten crops tall enough to hold several lines, and keep the
+    # straightened cut when it finds more lines.
+    if h >= 0.15 * w:
+        shear = deskew_shear(mask)
+        if shear:
+            straight = _unshear(mask, shear)
+            more = _lines(straight, h, min_line_px)
+            if len(more) > len(lines):
+                img, lines = _unshear(img, shear), more
     if len(lines) <= 1:
         return [img]
     out = []

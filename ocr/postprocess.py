@@ -12,12 +12,14 @@ their own) compiled to a weighted automaton, used three ways on a recogniser's o
 
 Runs on the Nano's Python 3.6 (numpy + pyyaml only).
 """
+import math
 import os
 
 import numpy as np
 
 FORMATS_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "formats.yml")
 SUB_COST = 1.0         # one look-alike swap
+ITEM_COST = 0.01
 SPACE_DROP_COST = 2.5  # a space no format has there: dearer than splitting into two items
 _SPECIAL = set("\\[]()|?*+{}<>")
 
@@ -137,7 +139,7 @@ class Grammar(object):
     Epsilon edges carry a cost (a format's prior) and a label (the format's name)."""
 
     def __init__(self, formats, macros=None, lookalikes=None):
-        self.trans, self.eps = [], []
+        self.trans, self.eps, self._eclose = [], [], {}
         self.names = [f["name"] for f in formats]
         self.lookalikes = dict(lookalikes or {})
         parser = _Parser(dict(macros or {}))
@@ -148,7 +150,8 @@ class Grammar(object):
             self.eps[self.start].append((s, float(fmt.get("cost", 0)), fmt["name"]))
             self.eps[self._build(tree, s)].append((item_end, 0.0, None))
         gap = self._new()
-        self.eps[item_end] += [(self.accept, 0.0, None), (gap, 0.0, None)]
+        # a hair's cost per extra item: of equal readings, the one with fewer items wins
+        self.eps[item_end] += [(self.accept, 0.0, None), (gap, ITEM_COST, None)]
         self.eps[gap].append((self.start, 0.0, None))
         self.trans[gap].append((frozenset(" "), self.start))
         self.alphabet = frozenset(c for edges in self.trans for cs, _ in edges for c in cs)
@@ -199,27 +202,48 @@ class Grammar(object):
         self.eps[s].append((end, 0.0, None))
         return end
 
+    def eclosure(self, s):
+        """States reachable from s by epsilon edges: {state: (cost, labels on the cheapest way)}.
+        Computed once per state (Dijkstra over the small non-negative costs)."""
+        if s not in self._eclose:
+            import heapq
+            best = {s: (0.0, ())}
+            heap = [(0.0, s)]
+            while heap:
+                cost, u = heapq.heappop(heap)
+                if cost > best[u][0]:
+                    continue
+                for t, c, label in self.eps[u]:
+                    nc = cost + c
+                    if t not in best or nc < best[t][0]:
+                        best[t] = (nc, best[u][1] + ((label,) if label else ()))
+                        heapq.heappush(heap, (nc, t))
+            self._eclose[s] = best
+        return self._eclose[s]
+
     def closure(self, layer):
         """Follow epsilon edges: {state: (cost, path)} -> the cheapest way into every reachable state."""
-        work = list(layer)
-        while work:
-            s = work.pop()
-            cost, path = layer[s]
-            for t, c, label in self.eps[s]:
+        out = {}
+        for s, (cost, path) in layer.items():
+            for t, (c, labels) in self.eclosure(s).items():
                 nc = cost + c
-                if t not in layer or nc < layer[t][0]:
-                    layer[t] = (nc, (path, None, label) if label else path)
-                    work.append(t)
-        return layer
+                if t not in out or nc < out[t][0]:
+                    for label in labels:
+                        path = (path, None, label)
+                    out[t] = (nc, path)
+                    path = layer[s][1]
+        return out
 
     def step(self, layer, c):
         """Consume character c exactly (no look-alikes); paths are not tracked."""
         out = {}
         for s, (cost, _) in layer.items():
             for cs, t in self.trans[s]:
-                if c in cs and (t not in out or cost < out[t][0]):
-                    out[t] = (cost, None)
-        return self.closure(out)
+                if c in cs:
+                    for u, (cu, _) in self.eclosure(t).items():
+                        if u not in out or cost + cu < out[u][0]:
+                            out[u] = (cost + cu, None)
+        return out
 
     def initial(self):
         return self.closure({self.start: (0.0, None)})
@@ -350,13 +374,22 @@ def ctc_align(probs, labels):
     return conf
 
 
-def _add_prob(beams, prefix, pb, pnb, layer):
+def _logadd(a, b):
+    if a == -math.inf:
+        return b
+    if b == -math.inf:
+        return a
+    m = max(a, b)
+    return m + math.log(math.exp(a - m) + math.exp(b - m))
+
+
+def _add_prob(beams, prefix, pb, pnb):
     """Sum CTC path probabilities into a prefix (log space): ending in blank / in a label."""
-    if prefix in beams:
-        e = beams[prefix]
-        e[0], e[1] = np.logaddexp(e[0], pb), np.logaddexp(e[1], pnb)
+    e = beams.get(prefix)
+    if e is None:
+        beams[prefix] = [pb, pnb]
     else:
-        beams[prefix] = [pb, pnb, layer]
+        e[0], e[1] = _logadd(e[0], pb), _logadd(e[1], pnb)
 
 
 def constrained_ctc(probs, charset, grammar, beam=8, prune=1e-3, prior_weight=1.0):
@@ -364,38 +397,36 @@ def constrained_ctc(probs, charset, grammar, beam=8, prune=1e-3, prior_weight=1.
     accepted string with the best log P(text) - prior_weight * format cost, or None.
 
     charset[k] is the character of class k (charset[0] unused: blank). Classes below `prune`
-    at a step are skipped, which keeps this a few milliseconds in Python."""
-    index = {}
-    for k in range(1, len(charset)):
-        index[k] = charset[k].upper()
-    logp = np.log(np.maximum(probs, 1e-12))
-    # prefix -> [log P ending in blank, log P ending in a label, grammar layer]
-    beams = {"": [0.0, -np.inf, grammar.initial()]}
+    at a step are skipped, and a prefix's grammar state is computed only when it makes the beam
+    (once per prefix), which keeps this milliseconds in Python."""
+    logp = np.log(np.maximum(probs, 1e-12)).tolist()
+    layers = {"": grammar.initial()}  # prefix -> automaton states after reading it ({}: dead)
+    beams = {"": [0.0, -math.inf]}     # prefix -> [log P ending in blank, ending in a label]
     for t in range(probs.shape[0]):
-        cands = [k for k in np.nonzero(probs[t] >= prune)[0] if k != 0]
+        row = logp[t]
+        cands = [(int(k), charset[k].upper()) for k in np.nonzero(probs[t] >= prune)[0] if k != 0]
         nxt = {}
-        for prefix, (pb, pnb, layer) in beams.items():
-            total = np.logaddexp(pb, pnb)
-            _add_prob(nxt, prefix, total + logp[t, 0], -np.inf, layer)
-            for k in cands:
-                c = index.get(k)
-                if c is None:
-                    continue
+        for prefix, (pb, pnb) in beams.items():
+            total = _logadd(pb, pnb)
+            _add_prob(nxt, prefix, total + row[0], -math.inf)
+            for k, c in cands:
                 if prefix and prefix[-1] == c:
-                    _add_prob(nxt, prefix, -np.inf, pnb + logp[t, k], layer)  # repeat collapses
-                    from_total = pb
+                    _add_prob(nxt, prefix, -math.inf, pnb + row[k])  # a repeat collapses
+                    _add_prob(nxt, prefix + c, -math.inf, pb + row[k])
                 else:
-                    from_total = total
-                new = prefix + c
-                nl = nxt[new][2] if new in nxt else grammar.step(layer, c)
-                if nl:
-                    _add_prob(nxt, new, -np.inf, from_total + logp[t, k], nl)
-        ranked = sorted(nxt.items(), key=lambda kv: -np.logaddexp(kv[1][0], kv[1][1]))
-        beams = dict(ranked[:beam])
-    best, best_score = None, -np.inf
-    for prefix, (pb, pnb, layer) in beams.items():
-        if grammar.accept in layer:
-            score = np.logaddexp(pb, pnb) - prior_weight * layer[grammar.accept][0]
+                    _add_prob(nxt, prefix + c, -math.inf, total + row[k])
+        beams = {}
+        for prefix, probs_ in sorted(nxt.items(), key=lambda kv: -_logadd(kv[1][0], kv[1][1])):
+            if prefix not in layers:
+                layers[prefix] = grammar.step(layers[prefix[:-1]], prefix[-1])
+            if layers[prefix]:
+                beams[prefix] = probs_
+                if len(beams) == beam:
+                    break
+    best, best_score = None, -math.inf
+    for prefix, (pb, pnb) in beams.items():
+        if grammar.accept in layers[prefix]:
+            score = _logadd(pb, pnb) - prior_weight * layers[prefix][grammar.accept][0]
             if score > best_score:
                 best, best_score = prefix, score
     return best

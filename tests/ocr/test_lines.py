@@ -1,0 +1,50 @@
+"""Line splitting for the code reader: clear multi-line prints split into their lines, single
+lines (dot-matrix included) stay whole, tilted prints are straightened first."""
+import numpy as np
+import pytest
+
+from ocr import lines, synth
+
+
+def bgr(img):
+    return np.ascontiguousarray(img[:, :, ::-1])
+
+
+@pytest.mark.parametrize("style", ["solid", "dotmatrix", "thermal"])
+def test_two_line_code_splits_in_two(style):
+    _, img, _ = synth.make_sample(21, 4, style=style, lines=["EXP 05/2026", "LOT 483920"])
+    parts = lines.split(bgr(img))
+    assert len(parts) == 2
+    assert all(p.shape[1] == img.shape[1] and p.shape[0] < img.shape[0] for p in parts)
+
+
+@pytest.mark.parametrize("style", ["solid", "dotmatrix", "condensed"])
+def test_single_line_stays_whole(style):
+    _, img, _ = synth.make_sample(21, 5, style=style, lines=["BEST BEFORE 04/03/2023"])
+    parts = lines.split(bgr(img))
+    assert len(parts) == 1 and parts[0].shape == img.shape
+
+
+def test_blank_and_tiny_crops_are_returned_whole():
+    blank = np.full((40, 160, 3), 128, np.uint8)
+    assert len(lines.split(blank)) == 1
+    assert len(lines.split(np.zeros((8, 30), np.uint8))) == 1
+
+
+def test_tilted_lines_are_found_after_straightening():
+    h, w = 90, 300
+    img = np.full((h, w), 235, np.uint8)
+    for y0 in (15, 55):  # two bars of 'ink', tilted by ~5 degrees
+        for x in range(20, 280):
+            y = int(y0 + 0.09 * (x - w / 2.0))
+            img[max(0, y):y + 16, x] = 30
+    assert len(lines.split(img)) == 2
+    assert lines.deskew_shear((img < 128).astype(np.uint8)) == pytest.approx(0.09, abs=0.035)
+
+
+def test_light_on_dark_ink_is_detected():
+    img = np.full((30, 100), 20, np.uint8)
+    img[8:22, 10:90:6] = 230  # thin light strokes, like characters
+    img[8:22, 11:90:6] = 230
+    ink = lines.ink_map(img)
+    assert ink[15, 10] > 0.5 and ink[15, 13] < 0.2 and ink[2, 50] < 0.2
