@@ -9,6 +9,7 @@ Python 3.6-compatible: this runs on the Nano's system Python.
 import io
 import os
 import re
+import subprocess
 import sys
 import tarfile
 import time
@@ -33,7 +34,8 @@ SPECS = {
             "table": ("indexes.torch_cpu",)},
 }
 # Build args that are switches, not versions: defaults here, set by task options.
-SWITCHES = {"KIT_TEST_MODE": "0", "KIT_ALLOW_UNPINNED": "0", "KIT_EXTRAS": None}
+SWITCHES = {"KIT_TEST_MODE": "0", "KIT_ALLOW_UNPINNED": "0", "KIT_EXTRAS": None,
+            "KIT_GIT_COMMIT": "unknown"}
 # Files of the checkout an image build sees (the context is made here, so .venv never travels).
 CONTEXT = ("pyproject.toml", "README.md", "tasks.py", "versions.yml", "ocr", "bench", "patches",
            "docker/lib.sh", "docker/image_tools.py")
@@ -99,8 +101,22 @@ def build_args(image, table, key, test_mode=False, allow_unpinned=False, extras=
         args[arg_name(path)] = lookup(entry, path)
     args.update({"KIT_TEST_MODE": "1" if test_mode else "0",
                  "KIT_ALLOW_UNPINNED": "1" if allow_unpinned else "0",
-                 "KIT_EXTRAS": spec["extras"] if extras is None else extras})
+                 "KIT_EXTRAS": spec["extras"] if extras is None else extras,
+                 "KIT_GIT_COMMIT": git_commit()})
     return args
+
+
+def git_commit():
+    """The checkout's commit (+"-dirty"), labelled on the image so results made in it can name it."""
+    def git(*args):
+        try:
+            return subprocess.check_output(("git", "-C", ROOT) + args, stderr=subprocess.DEVNULL,
+                                           universal_newlines=True).strip()
+        except (OSError, subprocess.CalledProcessError):
+            return ""
+    commit = git("rev-parse", "HEAD")
+    dirty = git("status", "--porcelain", "--untracked-files=no")
+    return (commit + ("-dirty" if dirty else "")) if commit else "unknown"
 
 
 def kit_version():
@@ -240,8 +256,11 @@ def _pull(client, ref):
 def run_options(client, image, name, jetson=None):
     """Keyword arguments for containers.run: the nvidia runtime for GPU images on a Jetson."""
     jetson = on_jetson() if jetson is None else jetson
-    # KIT_IMAGE lets a result file name the image it was measured in.
-    opts = {"detach": True, "environment": {"PYTHONUNBUFFERED": "1", "KIT_IMAGE": name}}
+    # KIT_IMAGE / KIT_GIT_COMMIT let a result file name the image and the kit commit it ran (the
+    # image has no .git).
+    env = {"PYTHONUNBUFFERED": "1", "KIT_IMAGE": name,
+           "KIT_GIT_COMMIT": _label(client, name, "kit.git-commit") or "unknown"}
+    opts = {"detach": True, "environment": env}
     if SPECS[image]["gpu"]:
         if jetson:
             require_nvidia_runtime(client)

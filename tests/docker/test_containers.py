@@ -27,6 +27,8 @@ class FakeImages(object):
         self.present = present
 
     def get(self, name):
+        if self.present is None:   # a daemon that has every image, unlabelled
+            return FakeImage({})
         if name not in self.present:
             raise docker.errors.ImageNotFound(name)
         return FakeImage(self.present[name])
@@ -37,7 +39,7 @@ class FakeClient(object):
 
     def __init__(self, runtimes=("runc",), default="runc", images=None):
         self.runtimes, self.default = runtimes, default
-        self.images = FakeImages(images or {})
+        self.images = FakeImages(images)
 
     def info(self):
         return {"Runtimes": {r: {"path": r} for r in self.runtimes}, "DefaultRuntime": self.default}
@@ -52,8 +54,10 @@ def one_line_error(capsys):
 # --- the nvidia runtime: argument checks stand in for the GPU run --------------------------------
 @pytest.mark.parametrize("image", ["easyocr", "paddle"])
 def test_gpu_images_run_with_the_nvidia_runtime_on_a_jetson(image):
-    opts = containers.run_options(FakeClient(("runc", "nvidia")), image, "kit-x", jetson=True)
+    client = FakeClient(("runc", "nvidia"), images={"kit-x": {"kit.git-commit": "abc"}})
+    opts = containers.run_options(client, image, "kit-x", jetson=True)
     assert opts["runtime"] == "nvidia" and opts["detach"] is True
+    assert opts["environment"]["KIT_IMAGE"] == "kit-x" and opts["environment"]["KIT_GIT_COMMIT"] == "abc"
 
 
 def test_cpu_image_needs_no_runtime_even_on_a_jetson():
@@ -103,14 +107,14 @@ def test_no_permission(monkeypatch):
 
 def test_missing_base_image(monkeypatch, capsys):
     monkeypatch.setattr(containers, "on_jetson", lambda: False)
-    monkeypatch.setattr(containers, "connect", lambda: FakeClient())
+    monkeypatch.setattr(containers, "connect", lambda: FakeClient(images={}))
     assert containers.build_cli("cpu") == 1
     base = TABLE["l4t"][KEY]["base_images"]["cpu"]
     assert "image {} is not here: run `docker pull {}`".format(base, base) in one_line_error(capsys)
 
 
 def test_image_not_built_yet(monkeypatch, capsys):
-    monkeypatch.setattr(containers, "connect", lambda: FakeClient())
+    monkeypatch.setattr(containers, "connect", lambda: FakeClient(images={}))
     assert containers.bench_cli("cpu", ["--all"]) == 1
     assert "run `invoke docker.build --image cpu`" in one_line_error(capsys)
 

@@ -51,7 +51,8 @@ def test_gpu_image_builds_and_tests_in_test_mode(engine, capsys, image, engine_n
     assert containers.build_cli(image, test_mode=True) == 0, build_log(image)[-3000:]
     log = build_log(image)
     assert "KIT_TEST_MODE=1: SKIPPED" in log and "Successfully tagged " + containers.tag(image, KEY) in log
-    assert engine.images.get(containers.tag(image, KEY)).labels["kit.test-mode"] == "1"
+    labels = engine.images.get(containers.tag(image, KEY)).labels
+    assert labels["kit.test-mode"] == "1" and labels["kit.git-commit"] == containers.git_commit()
     capsys.readouterr()
     assert containers.test_cli(image) == 0
     out = capsys.readouterr().out
