@@ -9,7 +9,6 @@ Python 3.6-compatible: this runs on the Nano's system Python.
 import io
 import os
 import re
-import subprocess
 import sys
 import tarfile
 import time
@@ -108,15 +107,11 @@ def build_args(image, table, key, test_mode=False, allow_unpinned=False, extras=
 
 def git_commit():
     """The checkout's commit (+"-dirty"), labelled on the image so results made in it can name it."""
-    def git(*args):
-        try:
-            return subprocess.check_output(("git", "-C", ROOT) + args, stderr=subprocess.DEVNULL,
-                                           universal_newlines=True).strip()
-        except (OSError, subprocess.CalledProcessError):
-            return ""
-    commit = git("rev-parse", "HEAD")
-    dirty = git("status", "--porcelain", "--untracked-files=no")
-    return (commit + ("-dirty" if dirty else "")) if commit else "unknown"
+    from bench.results import git_describe
+    state = git_describe()
+    if not state["commit"]:
+        return "unknown"
+    return state["commit"] + ("-dirty" if state["dirty"] else "")
 
 
 def kit_version():
