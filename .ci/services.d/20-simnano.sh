@@ -7,7 +7,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 state=${KIT_CI_STATE:-/tmp/kit-ci}/simnano
 ports=${SIMNANO_PORTS:-2231 2232}
 export CONTAINERS_CONF=$root/ansible/tests/simnano/containers.conf
-export PODMAN="podman --root $state/storage --runroot $state/runroot"
+export PODMAN="podman --root $state/storage --runroot $state/runroot --tmpdir $state/tmp"
 
 start() {
   mkdir -p "$state"

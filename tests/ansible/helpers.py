@@ -19,7 +19,8 @@ CACHE = os.path.join(ROOT, ".cache", "ansible-wheelhouse")
 STANDINS = {"torch": ("1.10.0", "torch"), "torchvision": ("0.11.1", "torchvision"),
             "paddlepaddle-gpu": ("2.5.2", "paddle")}
 # Real wheels from PyPI for the sim's Python 3.11: the kit's core deps, easyocr/paddleocr themselves.
-PYPI = ["numpy==1.26.4", "pillow", "pyyaml", "tabulate", "tqdm", "rapidfuzz>=3", "invoke>=2,<3"]
+PYPI = ["numpy==1.26.4", "pillow", "pyyaml", "tabulate", "tqdm", "rapidfuzz>=3", "invoke>=2,<3",
+        "opencv-python-headless"]
 PYPI_NODEPS = ["easyocr==1.6.2", "paddleocr==2.6.1.3"]
 RECAP = re.compile(r"^(\S+)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
 
@@ -45,7 +46,14 @@ def recap(output):
 
 
 def recap_text(output):
-    return output[output.rfind("PLAY RECAP"):]
+    """The PLAY RECAP, preceded by the tasks that reported changed (what broke idempotence)."""
+    task, changed = None, []
+    for line in output.splitlines():
+        if line.startswith(("TASK [", "RUNNING HANDLER [")):
+            task = line.rstrip("* ")
+        elif line.startswith("changed:") and task:
+            changed.append("{} -> {}".format(task, line))
+    return "\n".join(changed + [output[output.rfind("PLAY RECAP"):]])
 
 
 def write_wheel(folder, dist, version, package):
@@ -83,7 +91,8 @@ def pip(*args):
 
 def wheelhouse(folder):
     """Stand-ins + PyPI wheels (cached under .cache/) + a wheel of this checkout; returns the kit wheel."""
-    stamp = os.path.join(CACHE, ".complete")
+    wanted = hashlib.sha256(repr(PYPI + PYPI_NODEPS).encode()).hexdigest()[:12]
+    stamp = os.path.join(CACHE, ".complete-" + wanted)  # a new list downloads again
     if not os.path.exists(stamp):
         os.makedirs(CACHE, exist_ok=True)
         pip("download", "--quiet", "--only-binary=:all:", "-d", CACHE, *PYPI)

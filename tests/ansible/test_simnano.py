@@ -5,7 +5,7 @@ import subprocess
 
 import pytest
 
-from tests.ansible.helpers import playbook, recap, recap_text, wheelhouse
+from tests.ansible.helpers import BIN, ROOT, playbook, recap, recap_text, wheelhouse
 from tests.conftest import require_tier
 
 pytestmark = pytest.mark.ansible
@@ -61,3 +61,22 @@ def test_second_run_changes_nothing(sim):
 def test_verify(sim):
     rc, out = playbook(sim["args"] + ["tests/verify.yml"])
     assert rc == 0, out[-6000:]
+
+
+def test_fleet_bench_fetches_one_folder_per_host_and_merges(sim):
+    """Runs the real `invoke bench` on each simulated Nano (kit installed by the playbook) on a
+    3-crop synthetic set made here; its engines are unavailable there (no onnxruntime/CUDA), so each
+    host writes an 'unavailable' result JSON: enough to prove run -> fetch -> `invoke report`."""
+    tmp = sim["tmp"]
+    subprocess.run([os.path.join(BIN, "invoke"), "--search-root", ROOT, "dataset.synth", "-n", "3",
+                    "--out", str(tmp / "ds")], check=True, stdout=subprocess.DEVNULL)
+    venv = "/opt/nano-ocr-kit/venv-paddle"  # the sim's torch venv has no cv2 (placeholder only)
+    rc, out = playbook(sim["args"] + [
+        "bench-fleet.yml", "-e", "fleet_dataset={}".format(tmp / "ds"), "-e", "fleet_results_dir={}".format(tmp / "fleet"),
+        "-e", "fleet_bench_args=--engine ppocr-onnx-rec --limit 3 --warmup 1 --batch 0 --no-telemetry",
+        "-e", "fleet_remote_invoke={}/bin/invoke --search-root /opt/nano-ocr-kit/kit".format(venv)])
+    assert rc == 0, out[-6000:]
+    for host in sim["hosts"]:
+        assert (tmp / "fleet" / host / "ppocr-onnx-rec.json").is_file(), os.listdir(str(tmp / "fleet"))
+    table = (tmp / "fleet" / "report" / "table.md").read_text()
+    assert all(host in table for host in sim["hosts"]), table
