@@ -49,7 +49,12 @@ def git_describe():
             return None
     commit = git("rev-parse", "HEAD")
     dirty = git("status", "--porcelain", "--untracked-files=no")
-    return {"commit": commit, "dirty": bool(dirty) if commit else None}
+    info = {"commit": commit, "dirty": bool(dirty) if commit else None}
+    if commit is None and os.environ.get("KIT_GIT_COMMIT"):  # inside a kit image: no .git, a label
+        info["commit"] = os.environ["KIT_GIT_COMMIT"]
+    if os.environ.get("KIT_IMAGE"):
+        info["image"] = os.environ["KIT_IMAGE"]
+    return info
 
 
 def _cpu_model():
