@@ -26,7 +26,8 @@ def nano(tmp_path):
     for stub in ("nvpmodel", "jetson_clocks"):
         shutil.copy(os.path.join(FILES, stub), str(root / "bin"))
     extra = {
-        "nano_hosts": "all", "ansible_become": False, "ansible_python_interpreter": sys.executable, "nano_test_mode": True,
+        "nano_hosts": "all", "ansible_become": False, "ansible_python_interpreter": sys.executable,
+        "nano_test_mode": True,
         "jetson_facts_release_file": root / "etc" / "nv_tegra_release",
         "jetson_facts_model_file": root / "etc" / "device-tree-model",
         "swap_file_path": root / "var" / "swapfile", "swap_file_size_mb": 8,

@@ -1,5 +1,6 @@
 """Simulated-Nano tier: setup-nano.yml over ssh on 127.0.0.1 into podman containers running
 systemd (started by .ci/services.d/20-simnano.sh), twice, then verify.yml and bench-fleet.yml."""
+import json
 import os
 import subprocess
 
@@ -71,10 +72,10 @@ def test_fleet_bench_fetches_one_folder_per_host_and_merges(sim):
     subprocess.run([os.path.join(BIN, "invoke"), "--search-root", ROOT, "dataset.synth", "-n", "3",
                     "--out", str(tmp / "ds")], check=True, stdout=subprocess.DEVNULL)
     venv = "/opt/nano-ocr-kit/venv-paddle"  # the sim's torch venv has no cv2 (placeholder only)
-    rc, out = playbook(sim["args"] + [
-        "bench-fleet.yml", "-e", "fleet_dataset={}".format(tmp / "ds"), "-e", "fleet_results_dir={}".format(tmp / "fleet"),
-        "-e", "fleet_bench_args=--engine ppocr-onnx-rec --limit 3 --warmup 1 --batch 0 --no-telemetry",
-        "-e", "fleet_remote_invoke={}/bin/invoke --search-root /opt/nano-ocr-kit/kit".format(venv)])
+    fleet = {"fleet_dataset": str(tmp / "ds"), "fleet_results_dir": str(tmp / "fleet"),
+             "fleet_bench_args": "--engine ppocr-onnx-rec --limit 3 --warmup 1 --batch 0 --no-telemetry",
+             "fleet_remote_invoke": venv + "/bin/invoke --search-root /opt/nano-ocr-kit/kit"}
+    rc, out = playbook(sim["args"] + ["bench-fleet.yml", "-e", json.dumps(fleet)])
     assert rc == 0, out[-6000:]
     for host in sim["hosts"]:
         assert (tmp / "fleet" / host / "ppocr-onnx-rec.json").is_file(), os.listdir(str(tmp / "fleet"))
