@@ -53,7 +53,8 @@ stop() {  # by the container's recorded id; podman ends its init (pid kept for t
 }
 
 case "${1:-}" in
-  start) start ;;
+  # A failed start must not stop the other tiers: tests/ansible then fails under KIT_CI=1, saying why.
+  start) start || { echo "simnano: start failed (logs in $state); the ansible tier will fail" >&2; exit 0; } ;;
   stop) stop ;;
   *) echo "usage: $0 start|stop" >&2; exit 2 ;;
 esac
