@@ -20,6 +20,7 @@ import numpy as np
 FORMATS_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "formats.yml")
 SUB_COST = 1.0         # one look-alike swap
 ITEM_COST = 0.01
+PRIOR_WEIGHT = 2.0      # nats of model log-probability one unit of format cost is worth
 SPACE_DROP_COST = 2.5  # a space no format has there: dearer than splitting into two items
 _SPECIAL = set("\\[]()|?*+{}<>")
 
@@ -339,10 +340,10 @@ def ctc_greedy(probs):
 
 
 def ctc_align(probs, labels):
-    """Per-label probability of `labels` under the best CTC alignment (Viterbi), or None when no
-    alignment fits in T frames."""
+    """(per-label probability, log-probability of the path) of `labels` under the best CTC
+    alignment (Viterbi), or None when no alignment fits in T frames."""
     if not labels:
-        return []
+        return [], float(np.log(np.maximum(probs[:, 0], 1e-12)).sum())
     T = probs.shape[0]
     ext = [0]
     for k in labels:
@@ -371,7 +372,7 @@ def ctc_align(probs, labels):
         if s % 2 == 1:
             conf[s // 2] = max(conf[s // 2], float(probs[t, ext[s]]))
         s -= back[t, s]
-    return conf
+    return conf, float(score[end])
 
 
 def _logadd(a, b):
@@ -448,32 +449,37 @@ class Read(object):
         return min(self.char_probs) if self.char_probs else 0.0
 
 
-def decode(probs, charset, grammar=None, constrain=True):
-    """Greedy CTC, then format-aware correction; probs T x C with charset[k] for class k.
+def decode(probs, charset, grammar=None, constrain=True, prior_weight=PRIOR_WEIGHT):
+    """Greedy CTC, then format-aware decoding; probs T x C with charset[k] for class k.
 
-    Order: the top path as a format (with look-alike swaps where a slot demands) -> else the most
-    probable grammar-accepted string (constrained beam) -> else the top path unchanged, flagged."""
+    Candidates: the top path read as formats (look-alikes swapped where a slot demands) and,
+    unless that reading is clean (specific formats, no swap), the most probable string the
+    grammar accepts (constrained beam). The winner maximises log P(best alignment) minus
+    prior_weight x its format cost. Nothing accepted: the top path unchanged, flagged."""
     labels, conf = ctc_greedy(probs)
     text = "".join(charset[k] for k in labels)
     if grammar is None or not text.strip():
         return Read(text, conf, None, "greedy")
+    candidates = []
     fixed = grammar.correct(text)
-    how = "grammar"
-    if fixed is None and constrain:
-        beam_text = constrained_ctc(probs, charset, grammar)
-        fixed = grammar.correct(beam_text) if beam_text else None
-        how = "constrained"
-    if fixed is None:
-        return Read(text, conf, None, "unmatched")
-    new_text, _, names = fixed
-    if new_text == text:
-        return Read(text, conf, names, "greedy")
+    if fixed is not None:
+        candidates.append(fixed + ("greedy" if fixed[0] == text else "grammar",))
+    if constrain and (fixed is None or fixed[1] > 0):
+        beam_text = constrained_ctc(probs, charset, grammar, prior_weight=prior_weight)
+        beam = grammar.correct(beam_text) if beam_text else None
+        if beam is not None and beam[0] != (fixed or ("",))[0]:
+            candidates.append(beam + ("constrained",))
     where = {ch: k for k, ch in enumerate(charset) if k}
-    new_labels = [where.get(ch, where.get(ch.upper())) for ch in new_text]
-    probs_new = ctc_align(probs, new_labels) if None not in new_labels else None
-    if probs_new is None:
-        return Read(text, conf, None, "unmatched")
-    return Read(new_text, probs_new, names, how)
+    best, best_score = None, -np.inf
+    for cand_text, cost, names, how in candidates:
+        cand_labels = [where.get(ch, where.get(ch.upper())) for ch in cand_text]
+        aligned = ctc_align(probs, cand_labels) if None not in cand_labels else None
+        if aligned is None:
+            continue
+        score = aligned[1] - prior_weight * cost
+        if score > best_score:
+            best, best_score = Read(cand_text, aligned[0], names, how), score
+    return best or Read(text, conf, None, "unmatched")
 
 
 def correct_text(text, grammar=None):

@@ -108,22 +108,36 @@ class CodeReader(Engine):
         return postprocess.decode(probs, self.charset, self.grammar, constrain=self.options["constrain"])
 
     def predict(self, crops):
-        pieces, owner = [], []
+        """Split crops into lines; a crop that was split is also read whole, and the reading
+        the model is surer of wins (a false split cuts characters in half: both halves read
+        poorly; a real multi-line crop read whole reads poorly)."""
+        pieces, owner = [], []  # owner: (crop index, 0 = split lines / 1 = whole crop)
         for k, crop in enumerate(crops):
             parts = line_split.split(crop) if self.options["split_lines"] else [crop]
             for part in parts:
                 pieces.append(np.ascontiguousarray(part))
-                owner.append(k)
+                owner.append((k, 0))
+            if len(parts) > 1:
+                pieces.append(crop)
+                owner.append((k, 1))
         reads = [self.read_line(p) for p in self.line_probs(pieces)] if pieces else []
-        preds = []
-        for k in range(len(crops)):
-            mine = [r for r, o in zip(reads, owner) if o == k and r.text.strip()]
-            texts = [r.text.strip() for r in mine]
-            matched = bool(mine) and all(r.formats is not None for r in mine)
-            conf = min([r.confidence for r in mine] or [0.0])
-            if mine and not matched:
-                conf *= UNMATCHED_FACTOR
-            preds.append(Prediction(" ".join(texts), conf, lines=texts, extra={
-                "formats": [r.formats for r in mine] if matched else None,
-                "decoded": [r.how for r in mine]}))
-        return preds
+        options = [[[], []] for _ in crops]
+        for r, (k, whole) in zip(reads, owner):
+            options[k][whole].append(r)
+        return [self._prediction(max([o for o in opts if o], key=_reading_confidence) if any(opts) else [])
+                for opts in options]
+
+    def _prediction(self, reads):
+        mine = [r for r in reads if r.text.strip()]
+        texts = [r.text.strip() for r in mine]
+        matched = bool(mine) and all(r.formats is not None for r in mine)
+        return Prediction(" ".join(texts), _reading_confidence(reads), lines=texts, extra={
+            "formats": [r.formats for r in mine] if matched else None,
+            "decoded": [r.how for r in mine]})
+
+
+def _reading_confidence(reads):
+    """Least certain character over the lines; halved when any line fits no format."""
+    mine = [r for r in reads if r.text.strip()]
+    conf = min([r.confidence for r in mine] or [0.0])
+    return conf * UNMATCHED_FACTOR if any(r.formats is None for r in mine) else conf

@@ -106,7 +106,9 @@ def test_greedy_and_alignment_agree_on_the_top_path():
     labels, conf = pp.ctc_greedy(p)
     assert "".join(CHARSET[k] for k in labels) == "A1"
     assert conf == pytest.approx([0.9, 0.8], abs=1e-3)
-    assert pp.ctc_align(p, labels) == pytest.approx(conf, abs=1e-3)
+    char_probs, logp = pp.ctc_align(p, labels)
+    assert char_probs == pytest.approx(conf, abs=1e-3)
+    assert logp == pytest.approx(np.log(p.max(axis=1)).sum(), abs=1e-4)  # the top path itself
     assert pp.ctc_align(p, [CHARSET.index(c) for c in "AIZZZZ"]) is None  # cannot fit 4 frames
 
 

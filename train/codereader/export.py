@@ -38,6 +38,33 @@ def _free_sequence_length(model):
     return model
 
 
+def _inline_squeeze_ifs(model):
+    """The exporter guards each squeeze of a traced size-1 axis with If(size == 1): Squeeze else
+    Identity. The axis is always 1 here (q/k/v sliced apart), so keep the Squeeze and drop the If
+    and its dead condition: TensorRT and FLOP counters then see a plain graph."""
+    import onnx
+    nodes = []
+    for node in model.graph.node:
+        if node.op_type == "If":
+            branches = {a.name: a.g for a in node.attribute}
+            then = branches["then_branch"].node
+            if len(then) == 1 and then[0].op_type == "Squeeze":
+                squeeze = onnx.helper.make_node("Squeeze", list(then[0].input), list(node.output),
+                                                name=node.name + "/inlined")
+                squeeze.attribute.extend(then[0].attribute)
+                node = squeeze
+        nodes.append(node)
+    needed = {o.name for o in model.graph.output}
+    kept = []
+    for node in reversed(nodes):
+        if any(o in needed for o in node.output):
+            kept.append(node)
+            needed.update(node.input)
+    del model.graph.node[:]
+    model.graph.node.extend(reversed(kept))
+    return model
+
+
 def export(net, path, graph=None):
     import io
 
@@ -54,7 +81,7 @@ def export(net, path, graph=None):
                           opset_version=OPSET, dynamo=False)
     finally:
         net.export_probs = False
-    tail = _free_sequence_length(onnx.load_from_string(buf.getvalue()))
+    tail = _inline_squeeze_ifs(_free_sequence_length(onnx.load_from_string(buf.getvalue())))
     head = backbone_onnx(graph)
     tail.ir_version = head.ir_version
     model = compose.merge_models(head, tail, io_map=[(BACKBONE_OUT, "feats")])

@@ -1,0 +1,66 @@
+"""The codereader engine with the committed model: registry wiring, model verification, reads of
+synthetic crops (single and multi-line), confidence, and the no-split option."""
+import os
+
+import numpy as np
+import pytest
+
+from ocr import dataset, metrics, synth
+from ocr.engines import codereader, registry
+
+pytest.importorskip("onnxruntime")
+MODEL = os.path.join(codereader.model_dir(), codereader.MODEL_NAME)
+pytestmark = pytest.mark.skipif(not os.path.isfile(MODEL), reason="models/codereader not built")
+
+
+@pytest.fixture(scope="module")
+def engine():
+    return registry.create("codereader", threads=2).load()
+
+
+def bgr(img):
+    return np.ascontiguousarray(img[:, :, ::-1])
+
+
+def test_registered_and_verified(engine):
+    assert registry.availability("codereader") == (True, "")
+    model = engine.describe()["models"]["rec"]
+    assert model["sha256"] == codereader.expected_sha256()
+    assert len(engine.charset) == 1 + len(set(engine.charset[1:]))
+
+
+def test_reads_the_default_set_prefix(engine):
+    samples = list(dataset.load(None))[:40]
+    preds = engine.predict([dataset.read_image(s.image) for s in samples])
+    hits = [metrics.normalise(p.text) == metrics.normalise(s.text) for p, s in zip(preds, samples)]
+    assert np.mean(hits) >= 0.9
+    assert all(0.0 <= p.confidence <= 1.0 for p in preds)
+
+
+def test_multi_line_crop_is_read_line_by_line(engine):
+    _, img, _ = synth.make_sample(11, 3, style="solid", lines=["EXP 05/2026", "LOT 483920"])
+    pred = engine.predict([bgr(img)])[0]
+    assert pred.lines == ["EXP 05/2026", "LOT 483920"]
+    assert pred.text == "EXP 05/2026 LOT 483920"
+    assert pred.extra["formats"] == [["labelled_date"], ["labelled_lot"]]
+
+
+def test_blank_crop_reads_nothing_with_zero_confidence(engine):
+    pred = engine.predict([np.full((36, 150, 3), 200, np.uint8)])[0]
+    assert pred.text == "" and pred.confidence == 0.0
+
+
+def test_without_splitting_a_crop_is_one_line():
+    eng = registry.create("codereader", threads=2, split_lines=False).load()
+    _, img, _ = synth.make_sample(11, 3, style="solid", lines=["EXP 05/2026", "LOT 483920"])
+    assert len(eng.predict([bgr(img)])[0].lines) <= 1
+
+
+def test_wrong_model_checksum_is_refused(tmp_path, monkeypatch):
+    link = tmp_path / codereader.MODEL_NAME
+    link.write_bytes(open(MODEL, "rb").read())
+    (tmp_path / "SHA256SUMS").write_text("0" * 64 + "  " + codereader.MODEL_NAME + "\n")
+    monkeypatch.setenv("KIT_MODELS_CODEREADER", str(tmp_path))
+    from ocr.engines.base import EngineUnavailable
+    with pytest.raises(EngineUnavailable):
+        registry.create("codereader").load()
