@@ -47,6 +47,7 @@ def sim(tmp_path_factory):
 def test_first_run_provisions(sim):
     rc, out = sim["runs"][0]
     assert rc == 0, out[-6000:]
+    print(out[out.rfind("PLAY RECAP"):])
     assert all(r["changed"] > 0 for r in recap(out).values()), recap_text(out)
 
 
