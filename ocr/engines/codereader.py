@@ -16,7 +16,8 @@ import numpy as np
 
 from .. import lines as line_split
 from .. import postprocess
-from .base import Engine, EngineUnavailable, Prediction, require
+from .base import Engine, EngineUnavailable, Prediction
+from .ppocr import OnnxRunner, _package_version, rec_batch
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MODEL_NAME = "codereader.onnx"
@@ -41,12 +42,6 @@ def expected_sha256(folder=None):
     return None
 
 
-def rec_input(images, height=48, max_width=640):
-    """Line images (BGR or gray uint8) -> N x 3 x height x W float32 in [-1, 1], right-padded."""
-    from .ppocr import rec_batch
-    return rec_batch(images, height, max_width)
-
-
 class CodeReader(Engine):
     name = "codereader"
     family = "codereader"
@@ -66,26 +61,16 @@ class CodeReader(Engine):
         return None
 
     def version(self):
-        try:
-            import onnxruntime
-            return "onnxruntime " + onnxruntime.__version__
-        except ImportError:
-            return "onnxruntime missing"
+        return "onnxruntime " + _package_version("onnxruntime")
 
     def _load(self):
-        ort = require("onnxruntime", "pip install kit[onnx] (onnxruntime)")
         path = self.register_model("rec", os.path.join(model_dir(), MODEL_NAME), expected_sha256())
-        opts = ort.SessionOptions()
-        if self.options["threads"]:
-            opts.intra_op_num_threads = int(self.options["threads"])
-        opts.log_severity_level = 3
-        self.session = ort.InferenceSession(path, sess_options=opts, providers=["CPUExecutionProvider"])
-        meta = self.session.get_modelmeta().custom_metadata_map
+        self.rec = OnnxRunner(path, self.options["threads"])
+        meta = self.rec.meta
         if "charset" not in meta:
             raise EngineUnavailable("{}: {} carries no charset metadata".format(self.name, path))
         self.charset = ["<blank>"] + list(meta["charset"])
         self.height = int(meta.get("height", 48))
-        self.input = self.session.get_inputs()[0].name
         self.grammar = None
         if self.options["formats"]:
             extra = self.options["formats_file"] or None
@@ -98,8 +83,8 @@ class CodeReader(Engine):
         step = max(1, int(self.options["batch"]))
         for s in range(0, len(order), step):
             idx = order[s:s + step]
-            x = rec_input([images[i] for i in idx], self.height, int(self.options["max_width"]))
-            probs = self.session.run(None, {self.input: x})[0]
+            x = rec_batch([images[i] for i in idx], self.height, int(self.options["max_width"]))
+            probs = self.rec(x)
             for i, p in zip(idx, probs):
                 out[i] = p
         return out
