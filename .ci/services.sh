@@ -23,4 +23,5 @@ services_stop() {
     echo "== service stop: $f"
     bash "$f" stop || true
   done
+  _kit_started=()  # idempotent: the EXIT trap may run after an explicit stop
 }

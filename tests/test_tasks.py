@@ -36,7 +36,7 @@ def test_inv_list_and_dataset_check(realdev_manifest):
         assert name in out
     proc = _invoke("dataset.check", realdev_manifest)
     assert proc.returncode == 0 and "samples                 120" in proc.stdout
-    proc = _invoke("dataset.check")  # the embedded default set
+    proc = _invoke("dataset.check", "default")  # the embedded default set
     assert proc.returncode == 0 and "problems                0" in proc.stdout
 
 
