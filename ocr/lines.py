@@ -19,8 +19,10 @@ def ink_map(gray):
     """Per-pixel ink strength in [0, 1]: contrast against the local background, either polarity
     (the one with more strong pixels wins: dark-on-light or light-on-dark)."""
     h, w = gray.shape
-    k = max(3, (min(h, w) // 2) | 1)
-    bg = cv2.medianBlur(gray, min(k, 255))
+    # the background varies slowly: a median at quarter resolution is as good and ~10x cheaper
+    small = cv2.resize(gray, (max(1, w // 4), max(1, h // 4)), interpolation=cv2.INTER_NEAREST)
+    k = max(3, (min(small.shape) // 2) | 1)
+    bg = cv2.resize(cv2.medianBlur(small, min(k, 255)), (w, h), interpolation=cv2.INTER_LINEAR)
     diff = bg.astype(np.int16) - gray.astype(np.int16)  # > 0: darker than the surroundings
     dark, light = np.clip(diff, 0, None), np.clip(-diff, 0, None)
     ink = dark if (dark > 24).sum() >= (light > 24).sum() else light
