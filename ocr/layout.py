@@ -18,6 +18,26 @@ def ink_mask(gray):
     return ink
 
 
+def row_runs(rows, min_gap):
+    """[[y0, y1), ...] runs of True in `rows`, runs closer than `min_gap` rows merged."""
+    runs, start = [], None
+    for y, on in enumerate(rows):
+        if on and start is None:
+            start = y
+        elif not on and start is not None:
+            runs.append([start, y])
+            start = None
+    if start is not None:
+        runs.append([start, len(rows)])
+    merged = []
+    for r in runs:
+        if merged and r[0] - merged[-1][1] < min_gap:
+            merged[-1][1] = r[1]
+        else:
+            merged.append(r)
+    return merged
+
+
 def split_lines(gray, min_gap_frac=0.04, min_line_frac=0.4, pad_frac=0.12):
     """Row bands [(y0, y1), ...] top to bottom; one band covering the crop if no clear split."""
     h = gray.shape[0]
@@ -28,25 +48,9 @@ def split_lines(gray, min_gap_frac=0.04, min_line_frac=0.4, pad_frac=0.12):
     profile = cv2.blur(ink.sum(axis=1).astype(np.float32).reshape(-1, 1), (1, 3)).ravel()
     if profile.max() <= 0:
         return [(0, h)]
-    text_rows = profile > 0.12 * profile.max()
-    bands, start = [], None
-    for y, on in enumerate(text_rows):
-        if on and start is None:
-            start = y
-        elif not on and start is not None:
-            bands.append([start, y])
-            start = None
-    if start is not None:
-        bands.append([start, h])
-    # Merge bands separated by gaps too thin to be line spacing; drop bands much shorter than the
-    # tallest one (underlines, specks, clipped neighbours).
-    min_gap = max(1, int(min_gap_frac * h))
-    merged = []
-    for b in bands:
-        if merged and b[0] - merged[-1][1] < min_gap:
-            merged[-1][1] = b[1]
-        else:
-            merged.append(b)
+    # Bands of text rows; gaps too thin to be line spacing are merged, and bands much shorter
+    # than the tallest one (underlines, specks, clipped neighbours) dropped below.
+    merged = row_runs(profile > 0.12 * profile.max(), max(1, int(min_gap_frac * h)))
     tallest = max(b[1] - b[0] for b in merged) if merged else 0
     lines = [b for b in merged if b[1] - b[0] >= max(4, min_line_frac * tallest)]
     if len(lines) <= 1:
