@@ -12,6 +12,8 @@ A crop with no clear gap stays one line. Python 3.6, numpy + OpenCV.
 import cv2
 import numpy as np
 
+from .layout import row_runs
+
 SHEARS = np.linspace(-0.12, 0.12, 9)  # tan of the tilts tried (about +-7 degrees)
 
 
@@ -57,23 +59,10 @@ def _unshear(img, shear):
 
 
 def _bands(profile, h, min_gap, min_line):
+    """Text bands: rows busier than a tenth of a typical text row, short gaps bridged, bands
+    too short to be a line (beside the tallest) dropped."""
     busy = np.percentile(profile[profile > 0], 75) if (profile > 0).any() else 0
-    rows = profile > 0.1 * busy
-    bands, start = [], None
-    for y, on in enumerate(rows):
-        if on and start is None:
-            start = y
-        elif not on and start is not None:
-            bands.append([start, y])
-            start = None
-    if start is not None:
-        bands.append([start, h])
-    merged = []
-    for b in bands:
-        if merged and b[0] - merged[-1][1] < min_gap:
-            merged[-1][1] = b[1]
-        else:
-            merged.append(b)
+    merged = row_runs(profile > 0.1 * busy, min_gap)
     if not merged:
         return []
     tallest = max(b[1] - b[0] for b in merged)
