@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 
 import yaml
@@ -79,8 +80,6 @@ def stream_worker(python, job, on_event, timeout=None):
                             universal_newlines=True)
     stderr_tail = []
     try:
-        import threading
-
         def drain():
             for line in proc.stderr:
                 stderr_tail.append(line)
@@ -106,9 +105,8 @@ def stream_worker(python, job, on_event, timeout=None):
 class EngineRun(object):
     """Collects one engine's events and turns them into the result document."""
 
-    def __init__(self, engine, options, pre, dataset, python, progress=None):
-        self.engine, self.options, self.pre, self.dataset = engine, options, pre, dataset
-        self.python, self.progress = python, progress
+    def __init__(self, dataset, progress=None):
+        self.dataset, self.progress = dataset, progress
         self.events = {"samples": []}
         self.status, self.reason = "ok", None
 
@@ -148,7 +146,7 @@ class EngineRun(object):
         return records, errors
 
     def summary(self, records, errors):
-        ok = list(records)
+        ok = records
         acc = metrics.evaluate((r["text"], r["truth"]) for r in ok)
         timing = {k: timing_stats([r[k] for r in ok]) for k in ("pre_ms", "ocr_ms", "total_ms")}
         mean_total = timing["total_ms"]["mean"] if timing["total_ms"] else None
@@ -172,7 +170,7 @@ def run_engine(engine, options, pre, dataset, samples, python, warmup, batch, wa
     """Run one engine in its worker; return the result document (not yet written)."""
     job = {"engine": engine, "options": options, "pre": pre, "warmup": warmup, "batch": batch,
            "warmup_image": warmup_image, "samples": [s.to_dict() for s in samples]}
-    run = EngineRun(engine, options, pre, dataset, python, progress)
+    run = EngineRun(dataset, progress)
     started = time.time()
     try:
         code, stderr = stream_worker(python, job, run.on_event)

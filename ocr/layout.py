@@ -82,13 +82,18 @@ def reading_order(pieces, overlap=0.5):
     return [sorted(line, key=lambda q: q[0]) for line in lines]
 
 
+def line_texts(lines, piece_join=" "):
+    """One text per ordered line, its pieces joined by a space."""
+    return [piece_join.join(p[4] for p in line if p[4]) for line in lines]
+
+
 def join_pieces(lines, line_join=" ", piece_join=" "):
     """Text of ordered lines: pieces joined by a space, lines as the labels join them."""
-    return line_join.join(piece_join.join(p[4] for p in line if p[4]) for line in lines).strip()
+    return line_join.join(line_texts(lines, piece_join)).strip()
 
 
 def read_pieces(pieces, line_join=" "):
     """Detected pieces -> (text, confidence, line texts): reading order, pieces in a line joined
     by a space, lines as the labels join them; confidence is the weakest piece's (0 if none)."""
-    lines = [" ".join(p[4] for p in line) for line in reading_order(pieces)]
+    lines = line_texts(reading_order(pieces))
     return line_join.join(lines), min([p[5] for p in pieces] or [0.0]), lines
