@@ -126,7 +126,7 @@ def bench(all_engines=False, engines=(), data=None, warmup=30, batch=8, limit=0,
         echo("bench: warm-up image missing: {} (use --warmup 0 to skip warm-up)".format(warmup_image))
         return 2
     run_dir = os.path.join(out, results.run_id())
-    machine = results.machine()
+    machine, git = results.machine(), results.git_describe()  # once per run, not per engine
     sampler = _start_sampler(telemetry)
     docs, failed = [], 0
     try:
@@ -134,7 +134,7 @@ def bench(all_engines=False, engines=(), data=None, warmup=30, batch=8, limit=0,
             python = runner.interpreter_for(name, table)
             bar = _progress(len(samples), name)
             doc = runner.run_engine(name, opts.get(name, {}), pres.get(name, "gray"), ds, samples, python,
-                                    warmup, batch, warmup_image, argv=argv, machine=machine,
+                                    warmup, batch, warmup_image, argv=argv, machine=machine, git=git,
                                     telemetry=_telemetry_window(sampler), progress=bar)
             if bar is not None:
                 bar.close()

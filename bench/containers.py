@@ -15,6 +15,8 @@ import time
 
 import yaml
 
+from bench import jetson
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VERSIONS = os.path.join(ROOT, "versions.yml")
 TEGRA_RELEASE = "/etc/nv_tegra_release"
@@ -65,13 +67,7 @@ def l4t_key(table, release=None):
 
 
 def _tegra_release():
-    # "# R32 (release), REVISION: 7.1, GCID: ..." -> "32.7.1"
-    try:
-        with open(TEGRA_RELEASE) as f:
-            m = re.search(r"R(\d+) \(release\), REVISION: ([\d.]+)", f.read())
-    except (IOError, OSError):
-        return None
-    return "{}.{}".format(m.group(1), m.group(2)) if m else None
+    return jetson.parse_nv_tegra_release(jetson.read_file(TEGRA_RELEASE))
 
 
 def on_jetson():

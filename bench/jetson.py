@@ -78,10 +78,6 @@ def board_model(root="/"):
     return read_text(root, "/proc/device-tree/model")
 
 
-def is_jetson(root="/"):
-    return read_l4t(root) is not None
-
-
 # --- power mode and clocks -----------------------------------------------------------------------
 def parse_nvpmodel(text):
     """`nvpmodel -q` ('NV Power Mode: MAXN' then the id on its own line) -> {"name", "id"}."""
@@ -198,15 +194,11 @@ def thermal_zones(root="/"):
     return zones
 
 
-def zones_over_trip(zones):
-    return [z["name"] for z in zones if z["trip_c"] is not None and z["temp_c"] >= z["trip_c"]]
-
-
 def throttle_reasons(zones, show):
     """(throttled, reasons): hot zones at or over a throttle trip point, or pinned clocks pulled
     down. throttled is None when neither could be judged (no trip points, clocks unknown)."""
     hot = ["{} at {:.1f} C (trip {:.1f} C)".format(z["name"], z["temp_c"], z["trip_c"])
-           for z in zones if z["name"] in zones_over_trip(zones)]
+           for z in zones if z["trip_c"] is not None and z["temp_c"] >= z["trip_c"]]
     slow = [f"{n} under its jetson_clocks pin" for n in clocks_pulled_down(show)]
     judged = any(z["trip_c"] is not None for z in zones) or clocks_pinned(show) is not None
     if not judged:

@@ -37,7 +37,7 @@ def run_label(doc):
 def write_csv(path, headers, rows):
     with io.open(path, "w", encoding="utf-8", newline="") as f:
         w = csv.writer(f)
-        w.writerow(["host"] + headers)
+        w.writerow(headers)
         for r in rows:
             w.writerow(r)
 
@@ -165,12 +165,13 @@ def report_cli(paths, out, echo=print):
     headers, rows = tables.comparison(docs)
     hosts = [(d.get("machine") or {}).get("hostname", "?") for d in docs]
     headers_h, rows_h = ["host"] + headers, [[h] + r for h, r in zip(hosts, rows)]
-    echo(tables.render(headers_h, rows_h))
+    text = tables.render(headers_h, rows_h)  # GitHub Markdown: the terminal's and table.md's
+    echo(text)
     if not os.path.isdir(out):
         os.makedirs(out)
-    write_csv(os.path.join(out, "table.csv"), headers, rows_h)
+    write_csv(os.path.join(out, "table.csv"), headers_h, rows_h)
     with io.open(os.path.join(out, "table.md"), "w", encoding="utf-8") as f:
-        f.write(tables.render(headers_h, rows_h, "github") + "\n")
+        f.write(text + "\n")
     page = render_html(docs, headers_h, rows_h, tables.reference())
     with io.open(os.path.join(out, "report.html"), "w", encoding="utf-8") as f:
         f.write(page)

@@ -166,7 +166,7 @@ class EngineRun(object):
 
 
 def run_engine(engine, options, pre, dataset, samples, python, warmup, batch, warmup_image,
-               argv=None, machine=None, telemetry=None, progress=None):
+               argv=None, machine=None, git=None, telemetry=None, progress=None):
     """Run one engine in its worker; return the result document (not yet written)."""
     job = {"engine": engine, "options": options, "pre": pre, "warmup": warmup, "batch": batch,
            "warmup_image": warmup_image, "samples": [s.to_dict() for s in samples]}
@@ -185,7 +185,8 @@ def run_engine(engine, options, pre, dataset, samples, python, warmup, batch, wa
         "reason": run.reason,
         "engine": run.events.get("loaded", {}).get("engine") or {"name": engine, "options": options},
         "run": {"started": started, "finished": time.time(), "command": list(argv or sys.argv),
-                "git": results.git_describe(), "warmup": run.events.get("warmup") or {"n": warmup},
+                "git": git if git is not None else results.git_describe(),
+                "warmup": run.events.get("warmup") or {"n": warmup},
                 "batch": batch, "pre": pre, "interpreter": python,
                 "worker": run.events.get("hello"), "load_s": run.events.get("loaded", {}).get("load_s"),
                 "packages": run.events.get("loaded", {}).get("packages")},

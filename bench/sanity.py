@@ -18,6 +18,7 @@ import time
 import warnings
 
 from bench import jetson
+from ocr.metrics import normalise
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 KIT_ROOT = os.path.dirname(HERE)
@@ -333,10 +334,6 @@ def reference_crop(text=REFERENCE_TEXT, size=40, pad=12):
     return np.asarray(image)
 
 
-def normalize(text):
-    return re.sub(r"\s+", "", text or "").upper()
-
-
 def read_once(registry, name, crop, expected):
     """Load the engine (model files verified by sha256 on load) and read the crop once."""
     from ocr.engines.base import EngineUnavailable
@@ -357,7 +354,7 @@ def read_once(registry, name, crop, expected):
         return res(FAIL, "{}: {}".format(type(exc).__name__, exc), "run `invoke engines`")
     got = "read {!r} (confidence {:.2f}), first call {:.0f} ms".format(
         prediction.text, prediction.confidence, ms)
-    if normalize(prediction.text) == normalize(expected):
+    if normalise(prediction.text) == normalise(expected):
         return res(PASS, got)
     return res(FAIL, "{}, expected {!r}".format(got, expected),
                "the engine's models or preprocessing are off: compare with `invoke bench`")
