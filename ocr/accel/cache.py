@@ -5,6 +5,7 @@ valid for the model bytes, TensorRT version, GPU, precision and input shapes it 
 Every cache lives in a folder named by a hash of all of those, and the folder keeps the fields
 in key.json, so a mismatch is visible and never silently loaded.
 """
+import functools
 import hashlib
 import json
 import os
@@ -73,6 +74,7 @@ def tensorrt_version():
     return tensorrt.__version__
 
 
+@functools.lru_cache(maxsize=None)  # asked per runner and shape bucket; the GPU does not change
 def gpu_name(device=0):
     """The GPU's name, from whichever source this interpreter has: torch (+ compute capability),
     nvidia-smi (x86), the device tree (a Jetson, whose GPU nvidia-smi does not list). None without."""

