@@ -17,7 +17,7 @@ def grammar():
 
 @pytest.mark.parametrize("text,fmt", [
     ("2025.05.02", "date"), ("04/03/2023", "date"), ("03 JUL 2021", "date"), ("APR-28-2023", "date"),
-    ("09/20", "date"), ("EXP 2025.05.02", "labelled_date"), ("BEST BEFORE 04/03/2023", "labelled_date"),
+    ("09/20", "date"), ("2024-11", "date"), ("EXP 2025.05.02", "labelled_date"), ("BEST BEFORE 04/03/2023", "labelled_date"),
     ("BEST IF USED BY JUN 2021", "labelled_date"), ("MFG:2025.05.02", "labelled_date"),
     ("PRO:08/2022", "labelled_date"), ("LOT R03718-M2", "labelled_lot"), ("BATCH #7KX2M9", "labelled_lot"),
     ("H02:05", None), ("02:05", "time"), ("L21X7A", "lot_code"), ("P112104", "lot_code"),
@@ -126,6 +126,17 @@ def test_decode_flags_what_fits_nothing(grammar):
     p = probs_for([{c: 0.9} for c in "??"] if "?" in CHARSET else [{"#": 0.9}, {"": 0.9}, {"#": 0.9}])
     read = pp.decode(p, CHARSET, grammar)
     assert read.text == "##" and read.formats is None and read.how == "unmatched"
+
+
+def test_decode_keeps_a_sure_top_path_the_grammar_reads_only_by_deleting(grammar):
+    # "EXP#2025" fits no format; the only valid strings drop the "#" the model is sure of
+    # ("EXP2025"): the top path wins, unchanged and flagged, instead of a confident deletion.
+    p = probs_for([{c: 0.9999} for c in "EXP#2025"])
+    read = pp.decode(p, CHARSET, grammar)
+    assert read.text == "EXP#2025" and read.formats is None and read.how == "unmatched"
+    # The same deletion wins when the model barely saw that character.
+    p = probs_for([{c: 0.99} for c in "EXP"] + [{"#": 0.02}] + [{c: 0.99} for c in "2025"])
+    assert pp.decode(p, CHARSET, grammar).formats is not None
 
 
 def test_decode_corrects_lookalikes_and_lowers_confidence(grammar):
