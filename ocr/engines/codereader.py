@@ -15,19 +15,17 @@ import os
 import numpy as np
 
 from .. import lines as line_split
-from .. import postprocess
+from .. import models, postprocess
 from .base import Engine, EngineUnavailable, Prediction
 from .ppocr import OnnxRunner, _package_version, batched_rec
 
-# Shipped inside the package (ocr/data/codereader/), so wheels, images and the Nano's venvs have it.
-MODEL_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data", "codereader")
 MODEL_NAME = "codereader.onnx"
 UNMATCHED_FACTOR = 0.5
 
 
 def model_dir():
     """ocr/data/codereader/ in the package, or KIT_MODELS_CODEREADER (another trained model)."""
-    return os.environ.get("KIT_MODELS_CODEREADER") or MODEL_DIR
+    return models.model_dir("codereader")
 
 
 def expected_sha256(folder=None):
