@@ -459,9 +459,9 @@ def decode(probs, charset, grammar=None, constrain=True, prior_weight=PRIOR_WEIG
 
     Candidates: the top path read as formats (look-alikes swapped where a slot demands) and,
     unless that reading is clean (specific formats, no swap), the most probable string the
-    grammar accepts (constrained beam), and, when the top path fits no format, the top path
-    itself (unless read as a format unchanged) at UNMATCHED_COST. The winner maximises log P(best alignment) minus prior_weight x
-    its format cost; the top path winning is returned unchanged, flagged (formats None)."""
+    grammar accepts (constrained beam), and the top path itself at UNMATCHED_COST unless it
+    reads as a format unchanged. The winner maximises log P(best alignment) minus prior_weight
+    x its format cost; the top path winning is returned unchanged, flagged (formats None)."""
     labels, conf = ctc_greedy(probs)
     text = "".join(charset[k] for k in labels)
     if grammar is None or not text.strip():

@@ -11,14 +11,14 @@ from ..engines.base import EngineUnavailable, sha256_file
 from . import cache
 
 WORKSPACE = 1 << 30  # 1 GiB: the Nano has 4 GiB shared with the CPU
+NEEDS = "needs TensorRT's Python bindings (JetPack: python3-libnvinfer; x86: pip install tensorrt)"
 
 
 def require_trt():
     try:
         import tensorrt
     except ImportError:
-        raise EngineUnavailable("needs TensorRT's Python bindings (JetPack: python3-libnvinfer; "
-                                "x86: pip install tensorrt)") from None
+        raise EngineUnavailable(NEEDS) from None
     return tensorrt
 
 

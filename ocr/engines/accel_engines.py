@@ -14,7 +14,7 @@ Every engine with precision below FP32 passes the guard (ocr/accel/guard.py) bef
 import importlib
 import os
 
-from ..accel import cache, guard
+from ..accel import cache, guard, trt
 from .base import require, sha256_file
 from .ppocr import OnnxDetRec, OnnxRec, OnnxRunner, PaddleDetRec, PaddleRec, PaddleRunner
 
@@ -41,7 +41,7 @@ def _torch_cuda_reason():
 
 def _trt_reason():
     if not _installed("tensorrt"):
-        return "needs TensorRT's Python bindings (JetPack: python3-libnvinfer; x86: pip install tensorrt)"
+        return trt.NEEDS
     return None
 
 
@@ -96,8 +96,8 @@ class _OrtAccel(_Precision):
             return ["CPUExecutionProvider"]
         shapes = self._profile(kind)
         # The EP loads the system's TensorRT: both versions decide whether a cached engine loads.
-        trt = "{}+ort-{}".format(cache.tensorrt_version(), importlib.import_module("onnxruntime").__version__)
-        fields = cache.key_fields(sha256_file(path), trt, cache.gpu_name(), self.precision, shapes)
+        runtime = "{}+ort-{}".format(cache.tensorrt_version(), importlib.import_module("onnxruntime").__version__)
+        fields = cache.key_fields(sha256_file(path), runtime, cache.gpu_name(), self.precision, shapes)
         trt_options = {"device_id": 0, "trt_fp16_enable": self.precision == "fp16",
                        "trt_engine_cache_enable": True, "trt_timing_cache_enable": True,
                        "trt_engine_cache_path": cache.folder("ort-trt", fields),

@@ -17,7 +17,8 @@ def grammar():
 
 @pytest.mark.parametrize("text,fmt", [
     ("2025.05.02", "date"), ("04/03/2023", "date"), ("03 JUL 2021", "date"), ("APR-28-2023", "date"),
-    ("09/20", "date"), ("2024-11", "date"), ("EXP 2025.05.02", "labelled_date"), ("BEST BEFORE 04/03/2023", "labelled_date"),
+    ("09/20", "date"), ("2024-11", "date"), ("EXP 2025.05.02", "labelled_date"),
+    ("BEST BEFORE 04/03/2023", "labelled_date"),
     ("BEST IF USED BY JUN 2021", "labelled_date"), ("MFG:2025.05.02", "labelled_date"),
     ("PRO:08/2022", "labelled_date"), ("LOT R03718-M2", "labelled_lot"), ("BATCH #7KX2M9", "labelled_lot"),
     ("H02:05", None), ("02:05", "time"), ("L21X7A", "lot_code"), ("P112104", "lot_code"),
