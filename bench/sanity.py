@@ -83,12 +83,16 @@ def load_interpreters():
 
 
 def expected_versions(l4t):
-    """The versions.yml entry of this L4T line (default_l4t off a Jetson)."""
-    import yaml
-    with open(os.path.join(KIT_ROOT, "versions.yml")) as f:
-        table = yaml.safe_load(f)
-    key = ".".join(l4t.split(".")[:2]) if l4t else table["default_l4t"]
-    return table["l4t"].get(key) or table["l4t"][table["default_l4t"]]
+    """The versions.yml entry of this L4T release, picked as the docker tasks pick it
+    (containers.l4t_key); off a Jetson, or for a release the table lacks, the default entry (so
+    check_l4t reports the unknown release instead of raising)."""
+    from bench import containers
+    table = containers.load_table()
+    try:
+        key = containers.l4t_key(table, l4t) if l4t else table["default_l4t"]
+    except containers.DockerProblem:
+        key = table["default_l4t"]
+    return table["l4t"][key]
 
 
 def try_import(module):

@@ -113,6 +113,8 @@ def test_pinned_import_compares_versions(tmp_path):
 def test_expected_versions_follow_the_l4t_line():
     assert sanity.expected_versions("32.7.1")["tensorrt"] == "8.2.1"
     assert sanity.expected_versions(None)["pins"]["torch2trt"] == "v0.4.0"
+    # A release the table lacks: the default entry, whose release list check_l4t then reports.
+    assert "32.6.1" not in sanity.expected_versions("32.6.1")["l4t_releases"]
 
 
 # --- this machine, for real ------------------------------------------------------------------------------
