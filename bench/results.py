@@ -9,6 +9,8 @@ import subprocess
 import tempfile
 import time
 
+from bench import jetson
+
 SCHEMA = "nano-ocr-kit/bench-result/1"
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -57,36 +59,27 @@ def git_describe():
     return info
 
 
+def _proc_field(path, prefixes):
+    """The value after ':' of the first line of a /proc file starting with one of prefixes."""
+    for line in (jetson.read_file(path) or "").splitlines():
+        if line.lower().startswith(prefixes):
+            return line.split(":", 1)[1].strip()
+    return None
+
+
 def _cpu_model():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.lower().startswith(("model name", "hardware")):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
+    return _proc_field("/proc/cpuinfo", ("model name", "hardware")) or platform.processor() or platform.machine()
 
 
 def _memory_mb():
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemTotal:"):
-                    return int(line.split()[1]) // 1024
-    except OSError:
-        return None
+    total = _proc_field("/proc/meminfo", ("memtotal",))  # "16314368 kB"
+    return int(total.split()[0]) // 1024 if total else None
 
 
 def _gpu():
     """GPU name from nvidia-smi when present (not on a Jetson, whose GPU jetson.py reports)."""
-    try:
-        out = subprocess.check_output(["nvidia-smi", "--query-gpu=name,driver_version",
-                                       "--format=csv,noheader"], stderr=subprocess.DEVNULL,
-                                      universal_newlines=True, timeout=10)
-        return out.strip().splitlines()[0] if out.strip() else None
-    except (OSError, subprocess.SubprocessError):
-        return None
+    rc, out = jetson.run_command(["nvidia-smi", "--query-gpu=name,driver_version", "--format=csv,noheader"], 10)
+    return out.strip().splitlines()[0] if rc == 0 and out.strip() else None
 
 
 def machine():
@@ -95,7 +88,6 @@ def machine():
             "arch": platform.machine(), "cpu": _cpu_model(), "cores": os.cpu_count(),
             "memory_mb": _memory_mb(), "gpu": _gpu()}
     try:
-        from bench import jetson
         info["platform"] = jetson.platform_state()
     except Exception as exc:  # noqa: BLE001 - the state is informative, never fatal
         info["platform"] = {"error": str(exc)}
