@@ -94,12 +94,12 @@ def _telemetry_window(sampler):
     return window
 
 
-def _start_sampler(enabled):
+def _start_sampler(enabled, state=None):
     if not enabled:
         return None
     try:
         from bench import telemetry
-        sampler = telemetry.Sampler(interval_ms=100)
+        sampler = telemetry.Sampler(interval_ms=100, state=state)
         sampler.start()
         return sampler
     except Exception as exc:  # noqa: BLE001 - telemetry is informative, never fatal
@@ -127,7 +127,7 @@ def bench(all_engines=False, engines=(), data=None, warmup=30, batch=8, limit=0,
         return 2
     run_dir = os.path.join(out, results.run_id())
     machine, git = results.machine(), results.git_describe()  # once per run, not per engine
-    sampler = _start_sampler(telemetry)
+    sampler = _start_sampler(telemetry, machine.get("platform"))
     docs, failed = [], 0
     try:
         for name in names:

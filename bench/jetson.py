@@ -221,9 +221,10 @@ def platform_state(root="/", run=run_command):
     """One dict describing the machine's power/thermal state, for sanity checks and result files.
 
     Keys: l4t, jetpack, board_model, nvpmodel_mode ({"name", "id"} or None), jetson_clocks
-    (True/False/None), swap_mb, disk_free_mb, throttled (bool or None), throttle_reasons,
-    temperatures ({sensor: C}), trip_points_c ({sensor: lowest passive/hot trip C}). Commands that
-    need a Jetson are only run on one.
+    (True/False/None), pinned_mhz ({"cpu", "gpu"} MHz jetson_clocks pinned, or None), swap_mb,
+    disk_free_mb, throttled (bool or None), throttle_reasons, temperatures ({sensor: C}),
+    trip_points_c ({sensor: lowest passive/hot trip C}). Commands that need a Jetson are only run
+    on one.
     """
     l4t = read_l4t(root)
     on_jetson = l4t is not None
@@ -236,6 +237,7 @@ def platform_state(root="/", run=run_command):
         "board_model": board_model(root),
         "nvpmodel_mode": read_nvpmodel(run) if on_jetson else None,
         "jetson_clocks": clocks_pinned(show),
+        "pinned_mhz": pinned_mhz(show) if show else None,
         "swap_mb": parse_swaps(read_text(root, "/proc/swaps")),
         "disk_free_mb": disk_free_mb(root),
         "throttled": throttled,

@@ -107,10 +107,13 @@ class ThrottleRule:
         self.pinned_mhz = pinned_mhz
 
     @classmethod
-    def read(cls, root="/", run=jetson.run_command, on_jetson=False):
-        zones = jetson.thermal_zones(root)
-        trips = {z["name"]: z["trip_c"] for z in zones if z["trip_c"] is not None}
-        return cls(trips, jetson.pinned_mhz(jetson.read_clocks(run)) if on_jetson else None)
+    def from_state(cls, state):
+        """From jetson.platform_state()'s trip points and clock pins (results.machine() has it)."""
+        return cls(state.get("trip_points_c") or {}, state.get("pinned_mhz"))
+
+    @classmethod
+    def read(cls, root="/", run=jetson.run_command):
+        return cls.from_state(jetson.platform_state(root, run))
 
     def _hot(self, temps):
         shared = [n for n in temps if n in self.trips_c]
@@ -334,11 +337,13 @@ def pick_source(interval_ms, root="/", nvml_loader=NvmlSource.load, jtop_loader=
 class Sampler:
     """Collects samples from one source on a background thread; see the module docstring."""
 
-    def __init__(self, interval_ms=100, root="/", source=None, rule=None):
+    def __init__(self, interval_ms=100, root="/", source=None, rule=None, state=None):
+        """state: jetson.platform_state() already read (the throttle rule comes from it)."""
         self.interval_ms = interval_ms
         self.source = source or pick_source(interval_ms, root)
-        self.rule = rule if rule is not None else ThrottleRule.read(
-            root, on_jetson=self.source.name in ("tegrastats", "jtop"))
+        if rule is None:
+            rule = ThrottleRule.from_state(state) if state else ThrottleRule.read(root)
+        self.rule = rule
         self.samples = []
         self.lock = threading.Lock()
         self.started = False

@@ -165,6 +165,7 @@ def test_platform_state_of_a_cool_pinned_nano(tmp_path):
     assert state["throttled"] is False and state["throttle_reasons"] == []
     assert state["temperatures"]["CPU"] == 40.5 and state["temperatures"]["PMIC"] == 100.0
     assert state["trip_points_c"] == {"CPU": 97.0, "GPU": 97.0}
+    assert state["pinned_mhz"] == {"cpu": 1479.0, "gpu": 921.6}
 
 
 def test_platform_state_names_a_zone_over_its_trip(tmp_path):
@@ -186,6 +187,6 @@ def test_off_a_jetson_no_jetson_command_is_run(tmp_path):
 
 def test_platform_state_of_this_machine_has_every_key():
     state = jetson.platform_state()
-    assert set(state) == {"l4t", "jetpack", "board_model", "nvpmodel_mode", "jetson_clocks", "swap_mb",
+    assert set(state) == {"l4t", "jetpack", "board_model", "nvpmodel_mode", "jetson_clocks", "pinned_mhz", "swap_mb",
                           "disk_free_mb", "throttled", "throttle_reasons", "temperatures", "trip_points_c"}
     assert state["disk_free_mb"] > 0

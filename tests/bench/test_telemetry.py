@@ -77,6 +77,10 @@ def test_throttle_rule_trip_points_and_pins():
     assert dvfs.judge({"temps": {"CPU": 44.0}, "gpu_freq_mhz": 76.0}) is False
     # Nothing the rule can look at: unknown, not "fine".
     assert telemetry.ThrottleRule().judge({"temps": {"PMIC": 100.0}}) is None
+    # Built from the platform state a bench run already read (results.machine()).
+    state = {"trip_points_c": {"CPU": 97.0}, "pinned_mhz": {"cpu": 1479.0, "gpu": 921.6}}
+    assert telemetry.ThrottleRule.from_state(state).judge(dict(cool_pinned, gpu_freq_mhz=76.0)) is True
+    assert telemetry.ThrottleRule.from_state({"error": "no sysfs"}).judge(cool_pinned) is None
 
 
 def stamped(samples, t0=1000.0, step=0.1):
