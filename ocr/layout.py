@@ -10,12 +10,20 @@ import cv2
 import numpy as np
 
 
-def ink_mask(gray):
+def _otsu_dark(gray):
     _, binary = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    ink = binary == 0
-    if ink.mean() > 0.5:  # dark class is the majority: the print is light on dark
-        ink = ~ink
-    return ink
+    return binary == 0
+
+
+def is_light_on_dark(gray):
+    """Text is the minority class after Otsu: if the dark class is larger, ink is light."""
+    return bool(_otsu_dark(gray).mean() > 0.5)
+
+
+def ink_mask(gray):
+    """Boolean ink pixels: the minority Otsu class (dark-on-light or light-on-dark prints)."""
+    dark = _otsu_dark(gray)
+    return ~dark if dark.mean() > 0.5 else dark
 
 
 def row_runs(rows, min_gap):

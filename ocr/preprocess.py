@@ -11,6 +11,8 @@ Cropping to the sample's box always comes first (the crops are the unit of the b
 import cv2
 import numpy as np
 
+from .layout import is_light_on_dark
+
 
 def _gray(img, arg=None):
     return img if img.ndim == 2 else cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
@@ -36,12 +38,6 @@ def _adaptive(img, arg=None):
     block += (block + 1) % 2  # OpenCV wants an odd block size
     return cv2.adaptiveThreshold(_gray(img), 255, cv2.ADAPTIVE_THRESH_GAUSSIAN_C,
                                  cv2.THRESH_BINARY, block, 10)
-
-
-def is_light_on_dark(gray):
-    """Text is the minority class after Otsu: if the dark class is larger, ink is light."""
-    _, binary = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    return float(np.count_nonzero(binary)) / binary.size < 0.5
 
 
 def _invert(img, arg=None):
