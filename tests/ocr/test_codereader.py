@@ -53,6 +53,26 @@ def test_blank_crop_reads_nothing_with_zero_confidence(engine):
     assert pred.text == "" and pred.confidence == 0.0
 
 
+def _reads(*items):
+    from ocr.postprocess import Read
+    return [Read(text, [conf] * len(text), ["code"], "greedy") for text, conf in items]
+
+
+def test_a_split_crop_keeps_its_lines_unless_the_whole_read_is_surer_and_as_long():
+    lines = _reads(("EXP 17/06/2028", 0.99), ("LOT 304940", 0.6))
+    # A real two-line crop read whole: a confident short fragment must not win.
+    assert codereader._choose(lines, _reads(("EXP 17/06", 0.9))) is lines
+    # Less sure whole reads never win.
+    assert codereader._choose(lines, _reads(("EXP 17/06/2028 LOT 304940", 0.5))) is lines
+    whole = _reads(("EXP 17/06/2028 LOT 304940", 0.9))
+    assert codereader._choose(lines, whole) is whole
+    # A cut through one line: both halves read (nearly) the whole line; the whole read wins.
+    halves = _reads(("2022.12.17", 0.3), ("2U22.12.1/", 0.2))
+    whole = _reads(("2022.12.17", 0.8))
+    assert codereader._choose(halves, whole) is whole
+    assert codereader._choose(lines, []) is lines and codereader._choose([], whole) is whole
+
+
 def test_without_splitting_a_crop_is_one_line():
     eng = registry.create("codereader", threads=2, split_lines=False).load()
     _, img, _ = synth.make_sample(11, 3, style="solid", lines=["EXP 05/2026", "LOT 483920"])
