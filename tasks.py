@@ -150,15 +150,17 @@ def test(c, pytest_args=""):
 
 
 @task(help={"seed": "random seed of weights order, data and batches (default 0)",
-            "steps": "fine-tuning steps (default 600: ~40 min on 2 shared CPU cores)",
-            "lines": "synthetic training lines rendered and cached (default 3200)",
+            "steps": "fine-tuning steps (default: the committed model's, train/codereader/__init__.py)",
+            "lines": "synthetic training lines rendered and cached (default: the committed model's)",
             "resume": "continue from OUT/ckpt.pt and the cached features",
+            "device": "cpu or cuda (default: cuda when torch sees a GPU)",
             "out": "run folder: cache/, ckpt.pt, train.jsonl, codereader.pt/.onnx (default runs/codereader)"})
-def train(c, seed=0, steps=600, lines=3200, resume=False, out="runs/codereader"):
-    """Train the codereader recogniser on synthetic codes (see ocr/data/codereader/MODEL_CARD.md)."""
+def train(c, seed=0, steps=0, lines=0, resume=False, device="", out="runs/codereader"):
+    """Train the codereader recogniser on synthetic codes (see DEVELOPERS.md and the model card)."""
+    from train.codereader import LINES, STEPS
     from train.codereader import train as trainer
-    trainer.train(out, steps=int(steps), seed=int(seed), lines=int(lines), resume=resume,
-                  log=lambda s: print(s, flush=True))
+    trainer.train(out, steps=int(steps) or STEPS, seed=int(seed), lines=int(lines) or LINES, resume=resume,
+                  device=device or trainer.default_device(), log=lambda s: print(s, flush=True))
 
 
 dataset_ns = Collection("dataset")

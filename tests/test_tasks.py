@@ -44,3 +44,18 @@ def test_engines_task_lists_every_engine():
     out = _invoke("engines").stdout
     for name in ("easyocr", "paddleocr-rec", "ppocr-onnx-rec"):
         assert name in out
+
+
+def test_train_defaults_to_the_committed_recipe(monkeypatch):
+    import pytest
+    pytest.importorskip("torch")
+    from invoke import MockContext
+
+    import train.codereader as recipe
+    from train.codereader import train as trainer
+    seen = {}
+    monkeypatch.setattr(trainer, "train", lambda out, **kw: seen.update(kw, out=out))
+    tasks.train(MockContext())
+    assert (seen["steps"], seen["lines"], seen["device"]) == (recipe.STEPS, recipe.LINES, trainer.default_device())
+    tasks.train(MockContext(), steps=5, lines=64, device="cpu", out="x")
+    assert (seen["steps"], seen["lines"], seen["device"], seen["out"]) == (5, 64, "cpu", "x")

@@ -1,6 +1,6 @@
 """Fine-tune the code reader on synthetic lines: seeded, resumable, logged.
 
-    python -m train.codereader.train --steps 600 --lines 3200 --out runs/codereader [--resume]
+    python -m train.codereader.train [--steps N --lines N] --out runs/codereader [--resume] [--device cuda]
 
 Writes to OUT: cache/ (backbone features of the rendered lines, by chunk), ckpt.pt (every 100
 steps and at the end; --resume continues from it),
@@ -19,11 +19,25 @@ import time
 import numpy as np
 import torch
 
-from . import export, features
-from .model import CHARSET, build, stock_graph
+from . import LINES, STEPS, export, features
+from .model import CHARSET, CUT, build, stock_graph
 
 DATA_SEED_OFFSET = 1000   # training lines never share a generator seed with the default set (0)
 VAL_SEED, VAL_N = 7001, 192
+STAGES_LR_SCALE = 0.5  # the fine-tuned backbone stage moves at half the neck's and head's rate
+BUCKET = 4                # a batch is drawn from BUCKET x batch lines of similar width: less padding
+
+
+def draw_batch(by_width, batch_size, rng):
+    """A random batch of lines of similar width (by_width: items sorted by feature width); the
+    stage's cost grows with the padded width, so mixing 56- and 160-column lines wastes ~2x."""
+    window = min(len(by_width), BUCKET * batch_size)
+    start = rng.randrange(len(by_width) - window + 1)
+    return rng.sample(by_width[start:start + window], batch_size)
+
+
+def default_device():
+    return "cuda" if torch.cuda.is_available() else "cpu"
 
 
 def set_seed(seed):
@@ -75,10 +89,11 @@ def lr_at(step, steps, base, warmup=50):
     return base * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, steps - warmup))))
 
 
-def train(out, steps=600, seed=0, lines=3200, batch_size=24, lr=3e-4, resume=False, device="cpu",
+def train(out, steps=STEPS, seed=0, lines=LINES, batch_size=24, lr=3e-4, resume=False, device="cpu",
           eval_every=100, ckpt_every=100, threads=2, log=print):
-    """Phase 1: render `lines` training lines and cache their backbone features (resumable by
-    chunk). Phase 2: `steps` steps of neck+head fine-tuning on random batches of the cache."""
+    """Phase 1: render `lines` training lines and cache their features at the cut (resumable by
+    chunk). Phase 2: `steps` steps fine-tuning the last backbone stage (at STAGES_LR_SCALE of
+    the rate: they start from features that already read), neck and head on random batches."""
     os.makedirs(out, exist_ok=True)
     torch.set_num_threads(threads)
     set_seed(seed)
@@ -86,11 +101,16 @@ def train(out, steps=600, seed=0, lines=3200, batch_size=24, lr=3e-4, resume=Fal
     backbone = features.Backbone(threads, graph)
     pad = backbone.pad_column()
     data_seed = seed + DATA_SEED_OFFSET
-    train_set = features.cache(os.path.join(out, "cache", "train-%d" % data_seed), data_seed, lines, backbone, log)
-    val = features.cache(os.path.join(out, "cache", "val-%d" % VAL_SEED), VAL_SEED, VAL_N, backbone, log)
+    where = os.path.join(out, "cache", CUT.replace("p2o.", "").replace(".", ""))  # per cut point
+    train_set = features.cache(os.path.join(where, "train-%d" % data_seed), data_seed, lines, backbone, log)
+    val = features.cache(os.path.join(where, "val-%d" % VAL_SEED), VAL_SEED, VAL_N, backbone, log)
 
+    by_width = sorted(train_set, key=lambda item: item[1].shape[-1])
     net = build(graph=graph).to(device)
-    opt = torch.optim.AdamW([p for p in net.parameters() if p.requires_grad], lr=lr, weight_decay=0.01)
+    stages = [p for p in net.stages.parameters() if p.requires_grad]
+    rest = [p for n, p in net.named_parameters() if p.requires_grad and not n.startswith("stages.")]
+    opt = torch.optim.AdamW([{"params": stages, "lr_scale": STAGES_LR_SCALE}, {"params": rest, "lr_scale": 1.0}],
+                            lr=lr, weight_decay=0.01)
     ctc = torch.nn.CTCLoss(blank=0, zero_infinity=True)
     ckpt_path = os.path.join(out, "ckpt.pt")
     step, spent = 0, 0.0
@@ -115,12 +135,12 @@ def train(out, steps=600, seed=0, lines=3200, batch_size=24, lr=3e-4, resume=Fal
         net.train()
         freeze_batchnorm(net)
         rng = random.Random("batch/%d/%d" % (seed, step))  # a resumed run draws the same batches
-        x, targets, lengths = features.collate(rng.sample(train_set, batch_size), pad)
+        x, targets, lengths = features.collate(draw_batch(by_width, batch_size, rng), pad)
         lp = net(x.to(device))  # N x T x C log-probs
         t_len = torch.full((lp.shape[0],), lp.shape[1], dtype=torch.long)
         loss = ctc(lp.permute(1, 0, 2), targets, t_len, lengths)
         for g in opt.param_groups:
-            g["lr"] = lr_at(step, steps, lr)
+            g["lr"] = lr_at(step, steps, lr) * g["lr_scale"]
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(net.parameters(), 5.0)
@@ -129,7 +149,7 @@ def train(out, steps=600, seed=0, lines=3200, batch_size=24, lr=3e-4, resume=Fal
         step += 1
         if step % 20 == 0 or step == steps:
             elapsed = time.time() - t0
-            row = {"step": step, "loss": float(np.mean(losses)), "lr": opt.param_groups[0]["lr"],
+            row = {"step": step, "loss": float(np.mean(losses)), "lr": opt.param_groups[-1]["lr"],
                    "seconds": round(elapsed, 1)}
             if step % eval_every == 0 or step == steps:
                 row["val_acc"] = evaluate(net, val, pad, device)
@@ -155,13 +175,13 @@ def train(out, steps=600, seed=0, lines=3200, batch_size=24, lr=3e-4, resume=Fal
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--out", default="runs/codereader")
-    p.add_argument("--steps", type=int, default=600)
-    p.add_argument("--lines", type=int, default=3200, help="training lines rendered and cached")
+    p.add_argument("--steps", type=int, default=STEPS)
+    p.add_argument("--lines", type=int, default=LINES, help="training lines rendered and cached")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--batch-size", type=int, default=24)
     p.add_argument("--lr", type=float, default=3e-4)
     p.add_argument("--resume", action="store_true")
-    p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    p.add_argument("--device", default=default_device())
     p.add_argument("--threads", type=int, default=2)
     a = p.parse_args(argv)
     train(a.out, steps=a.steps, seed=a.seed, lines=a.lines, batch_size=a.batch_size, lr=a.lr, resume=a.resume,
