@@ -29,12 +29,22 @@ def test_line_samples_are_deterministic_and_one_line():
 
 
 def test_collate_pads_with_the_blank_column():
-    pad = np.arange(480, dtype=np.float16)
-    items = [("AB", np.ones((480, 3), np.float16)), ("C", np.zeros((480, 5), np.float16))]
+    pad = np.arange(240 * 12, dtype=np.float16).reshape(240, 12)
+    items = [("AB", np.ones((240, 12, 3), np.float16)), ("C", np.zeros((240, 12, 5), np.float16))]
     x, targets, lengths = features.collate(items, pad)
-    assert tuple(x.shape) == (2, 480, 1, 5)
-    assert np.allclose(x[0, :, 0, 3].numpy(), pad) and np.allclose(x[0, :, 0, :3].numpy(), 1)
+    assert tuple(x.shape) == (2, 240, 12, 5)
+    assert np.allclose(x[0, :, :, 3].numpy(), pad) and np.allclose(x[0, :, :, :3].numpy(), 1)
     assert lengths.tolist() == [2, 1] and len(targets) == 3
+
+
+def test_batches_are_drawn_from_lines_of_similar_width():
+    import random
+    by_width = [("x", np.zeros((1, 1, w), np.float16)) for w in range(1, 201)]
+    batch = train.draw_batch(by_width, 8, random.Random(3))
+    widths = [f.shape[-1] for _, f in batch]
+    assert len(set(widths)) == 8 and max(widths) - min(widths) < train.BUCKET * 8
+    assert [f.shape[-1] for _, f in train.draw_batch(by_width, 8, random.Random(3))] == widths
+    assert len(train.draw_batch(by_width[:5], 5, random.Random(0))) == 5  # fewer lines than a window
 
 
 def test_learning_rate_warms_up_then_decays():

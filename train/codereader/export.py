@@ -1,16 +1,16 @@
-"""Export the code reader to one ONNX file: the stock backbone's graph followed by the fine-tuned
-neck and head (dynamic batch and width), with the charset in the metadata, so the engine needs
+"""Export the code reader to one ONNX file: the stock backbone's frozen stages followed by the
+fine-tuned last stages, neck and head (dynamic batch and width), with the charset in the metadata, so the engine needs
 nothing but the .onnx file. Also reloads committed .pt weights."""
 import torch
 
-from .model import BACKBONE_OUT, CHARSET, HEIGHT, FullNet, backbone_onnx, backbone_torch, build, stock_graph
+from .model import CHARSET, CUT, CUT_SHAPE, HEIGHT, FullNet, backbone_onnx, backbone_torch, build, stock_graph
 
 OPSET = 12  # the stock model's opset; TensorRT 8.x (JetPack 4.6) parses it
 TRACE_T = 37  # an odd sequence length for tracing, so the traced-in length is recognisable
 
 
 def load(pt_path, graph=None):
-    """The trainable net (neck + head) with weights from a .pt written by train.py."""
+    """The trainable net (last stages + neck + head) with weights from a .pt written by train.py."""
     state = torch.load(pt_path, map_location="cpu", weights_only=False)
     net = build(charset=state.get("charset", CHARSET), graph=graph)
     net.load_state_dict(state["model"])
@@ -18,7 +18,7 @@ def load(pt_path, graph=None):
 
 
 def load_full(pt_path):
-    """Image -> probabilities in PyTorch (backbone + fine-tuned neck and head)."""
+    """Image -> probabilities in PyTorch (frozen stages + the fine-tuned rest)."""
     graph = stock_graph()
     return FullNet(backbone_torch(graph), load(pt_path, graph)).eval()
 
@@ -75,7 +75,7 @@ def export(net, path, graph=None):
     net.export_probs = True
     buf = io.BytesIO()
     try:
-        dummy = torch.zeros(1, 480, 1, TRACE_T)
+        dummy = torch.zeros((1,) + CUT_SHAPE + (2 * TRACE_T,))  # W/4 at the cut -> T = W/8
         torch.onnx.export(net, dummy, buf, input_names=["feats"], output_names=["probs"],
                           dynamic_axes={"feats": {0: "n", 3: "t"}, "probs": {0: "n", 1: "t"}},
                           opset_version=OPSET, dynamo=False)
@@ -84,7 +84,7 @@ def export(net, path, graph=None):
     tail = _inline_squeeze_ifs(_free_sequence_length(onnx.load_from_string(buf.getvalue())))
     head = backbone_onnx(graph)
     tail.ir_version = head.ir_version
-    model = compose.merge_models(head, tail, io_map=[(BACKBONE_OUT, "feats")])
+    model = compose.merge_models(head, tail, io_map=[(CUT, "feats")])
     del model.metadata_props[:]
     for key, value in (("charset", net.charset), ("height", str(HEIGHT)), ("blank", "0")):
         prop = model.metadata_props.add()

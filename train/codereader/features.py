@@ -1,8 +1,9 @@
-"""Backbone features of training lines, computed once with ONNX Runtime and cached on disk.
+"""Features of training lines at the cut (model.CUT), computed once with ONNX Runtime and cached.
 
-The stock backbone is frozen (its visual features already read codes; a 2-core CPU cannot afford
-back-propagating through it), so each rendered line costs one forward pass, ever. Chunks are
-written as they finish: an interrupted run resumes at the first missing chunk.
+The backbone's first stages are frozen (generic stroke features; back-propagating through them
+at full resolution is what a 2-core CPU cannot afford), so each rendered line costs one forward
+pass through them, ever. Chunks are written as they finish: an interrupted run resumes at the
+first missing chunk.
 """
 import os
 
@@ -25,21 +26,22 @@ class Backbone(object):
                                             providers=["CPUExecutionProvider"])
 
     def __call__(self, images_bgr, batch=16):
-        """Lines -> list of float16 arrays 480 x T (each line padded only within its width-sorted batch)."""
+        """Lines -> list of float16 arrays 240 x 12 x W/4 (each line padded only within its
+        width-sorted batch)."""
         order = sorted(range(len(images_bgr)), key=lambda i: images_bgr[i].shape[1] / float(images_bgr[i].shape[0]))
         out = [None] * len(images_bgr)
         for s in range(0, len(order), batch):
             idx = order[s:s + batch]
             x = data.to_input([images_bgr[i] for i in idx])
-            feats = self.session.run(None, {"x": x})[0][:, :, 0, :]
+            feats = self.session.run(None, {"x": x})[0]
             for i, f in zip(idx, feats):
                 out[i] = f.astype(np.float16)
         return out
 
     def pad_column(self):
-        """The feature column of blank padding (what padded batches hold at run time)."""
+        """The feature column (240 x 12) of blank padding (what padded batches hold at run time)."""
         x = np.zeros((1, 3, 48, 64), dtype=np.float32)
-        return self.session.run(None, {"x": x})[0][0, :, 0, 4].astype(np.float16)
+        return self.session.run(None, {"x": x})[0][0, :, :, 8].astype(np.float16)
 
 
 def cache(folder, seed, n, backbone, log=print):
@@ -59,12 +61,13 @@ def cache(folder, seed, n, backbone, log=print):
 
 
 def collate(items, pad):
-    """[(text, 480 x T)] -> (N x 480 x 1 x Tmax float32 tensor, flat targets, target lengths)."""
-    tmax = max(f.shape[1] for _, f in items)
-    x = np.repeat(pad[None, :, None].astype(np.float32), len(items), 0).repeat(tmax, 2)
+    """[(text, C x H x W)] -> (N x C x H x Wmax float32 tensor, flat targets, target lengths);
+    pad is the C x H column of blank padding."""
+    wmax = max(f.shape[-1] for _, f in items)
+    x = np.repeat(pad[None, :, :, None].astype(np.float32), len(items), 0).repeat(wmax, 3)
     for i, (_, f) in enumerate(items):
-        x[i, :, :f.shape[1]] = f
+        x[i, :, :, :f.shape[-1]] = f
     targets = [data.encode(t) for t, _ in items]
     flat = torch.tensor([k for t in targets for k in t], dtype=torch.long)
     lengths = torch.tensor([len(t) for t in targets], dtype=torch.long)
-    return torch.from_numpy(x[:, :, None, :]), flat, lengths
+    return torch.from_numpy(x), flat, lengths
