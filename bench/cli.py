@@ -156,6 +156,11 @@ def print_tables(docs, ds, samples, echo=print):
     echo("Dataset: {} ({} samples{})".format(ds.path, len(samples),
                                              ", {} problems".format(len(ds.problems)) if ds.problems else ""))
     echo(tables.render(headers, rows))
+    kh, kr = tables.rejection(docs)
+    if kr:
+        echo("")
+        echo("Confident rejection: reads accepted at confidence >= threshold (norm. exact; 99 % precision wanted)")
+        echo(tables.render(kh, kr))
     rh, rr, source = tables.reference()
     echo("")
     echo("Reference: the paper's published numbers (its own 100 private crops; not the same data)")

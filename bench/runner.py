@@ -162,6 +162,12 @@ class EngineRun(object):
             prec, cov = metrics.precision_at_threshold(conf, thr)
             summary["rejection"] = {"threshold": thr, "precision": prec, "coverage": cov,
                                     "note": "threshold chosen on this run's own data (oracle)"}
+        # An engine that ships a threshold calibrated elsewhere (codereader): what it gives here.
+        shipped = (self.events.get("loaded") or {}).get("engine", {}).get("reject_below")
+        if shipped is not None and conf:
+            prec, cov = metrics.precision_at_threshold(conf, shipped)
+            summary["rejection_shipped"] = {"threshold": shipped, "precision": prec, "coverage": cov,
+                                            "note": "the engine's own threshold, calibrated on other data"}
         return summary
 
 

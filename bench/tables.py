@@ -7,7 +7,8 @@ import os
 from . import results
 
 HEADERS = ["engine", "device", "precision", "strict acc", "norm. strict acc", "CER", "char prec",
-           "char recall", "pre ms", "OCR ms", "total ms", "FPS"]
+           "char recall", "pre ms", "OCR ms", "total ms", "FPS", "batch FPS"]
+REJECTION_HEADERS = ["engine", "threshold from", "threshold", "precision", "coverage", "accuracy at full coverage"]
 TELEMETRY_HEADERS = ["power W", "mJ/read", "peak °C"]
 REFERENCE_CSV = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "paper_reference.csv")
 
@@ -36,7 +37,22 @@ def row(doc):
     return [name, device, precision, _pct(raw["strict_accuracy"]), _pct(norm["strict_accuracy"]),
             _pct(raw["cer"]), _pct(raw["char_precision"]), _pct(raw["char_recall"]),
             _num(t["pre_ms"]["mean"]), _num(t["ocr_ms"]["mean"]), _num(t["total_ms"]["mean"]),
-            _num(s["fps"], 2)]
+            _num(s["fps"], 2), _num((s.get("throughput") or {}).get("fps"), 2)]
+
+
+def rejection(docs):
+    """(headers, rows): precision and coverage of the reads accepted at a confidence threshold,
+    for the engine's shipped threshold (calibrated on other data) and the run's oracle one."""
+    rows = []
+    for doc in docs:
+        s = doc.get("summary") or {}
+        full = _pct(((s.get("metrics") or {}).get("normalised") or {}).get("strict_accuracy"))
+        for key, source in (("rejection_shipped", "engine (calibrated)"), ("rejection", "this run (oracle)")):
+            r = s.get(key)
+            if r:
+                rows.append([(doc.get("engine") or {}).get("name", "?"), source, _num(r["threshold"], 3),
+                             _pct(r["precision"]), _pct(r["coverage"]), full])
+    return REJECTION_HEADERS, rows
 
 
 def telemetry_cells(doc):

@@ -21,6 +21,9 @@ from .base import Engine, EngineUnavailable, Prediction
 from .ppocr import OnnxRunner, _package_version, batched_rec
 
 MODEL_NAME = "codereader.onnx"
+# The rejection threshold for >= 99 % precision, chosen on held-out synthetic crops when the
+# model was evaluated (train/codereader/evaluate.py --write-threshold), beside the model.
+THRESHOLD_NAME = "threshold.json"
 UNMATCHED_FACTOR = 0.5
 # A split crop's whole reading wins only when it is surer *and* either reads at least
 # WHOLE_MIN_CHARS of the characters its lines read (squeezed to one line's height, a real
@@ -48,6 +51,19 @@ def expected_sha256(folder=None):
             if len(parts) == 2 and parts[1].lstrip("*") == MODEL_NAME:
                 return parts[0]
     return None
+
+
+def calibrated_threshold(folder, model_sha256):
+    """The confidence below which a read should go to manual check, or None: from
+    threshold.json, if it was calibrated for this very model file."""
+    import json
+    path = os.path.join(folder, THRESHOLD_NAME)
+    try:
+        with open(path) as f:
+            data = json.load(f)
+    except (IOError, ValueError):
+        return None
+    return data.get("threshold") if data.get("model_sha256") == model_sha256 else None
 
 
 class CodeReader(Engine):
@@ -79,10 +95,16 @@ class CodeReader(Engine):
             raise EngineUnavailable("{}: {} carries no charset metadata".format(self.name, path))
         self.charset = ["<blank>"] + list(meta["charset"])
         self.height = int(meta.get("height", 48))
+        self.reject_below = calibrated_threshold(model_dir(), self.models["rec"]["sha256"])
         self.grammar = None
         if self.options["formats"]:
             extra = self.options["formats_file"] or None
             self.grammar = postprocess.Grammar.from_yaml(extra) if extra else postprocess.default_grammar()
+
+    def describe(self):
+        info = super().describe()
+        info["reject_below"] = self.reject_below
+        return info
 
     def line_probs(self, images):
         """Per-step probabilities (T x C arrays) of single-line images, batched by similar width."""

@@ -38,3 +38,13 @@ def test_reference_table_has_the_papers_headline_rows():
     assert "Medina" in source
     trt = [r for r in rows if r[1] == "Jetson Nano GPU TensorRT" and r[2] == "fp16"]
     assert {r[0]: r[9] for r in trt} == {"EasyOCR": "173", "PaddleOCR": "142"}
+
+
+def test_rejection_rows_show_the_shipped_and_the_oracle_threshold():
+    doc = _doc()
+    doc["summary"]["rejection"] = {"threshold": 0.9, "precision": 1.0, "coverage": 0.5}
+    doc["summary"]["rejection_shipped"] = {"threshold": 0.849, "precision": 0.962, "coverage": 0.883}
+    headers, rows = tables.rejection([doc, _doc()])
+    assert headers == tables.REJECTION_HEADERS and len(rows) == 2
+    assert rows[0][1:5] == ["engine (calibrated)", "0.849", "96.2%", "88.3%"]
+    assert rows[1][1:5] == ["this run (oracle)", "0.900", "100.0%", "50.0%"]

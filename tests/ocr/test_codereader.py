@@ -29,7 +29,19 @@ def test_registered_and_verified(engine):
     assert registry.availability("codereader") == (True, "")
     model = engine.describe()["models"]["rec"]
     assert model["sha256"] == codereader.expected_sha256()
+    # The shipped rejection threshold belongs to this very model file.
+    assert 0.0 < engine.describe()["reject_below"] < 1.0
     assert len(engine.charset) == 1 + len(set(engine.charset[1:]))
+
+
+def test_a_threshold_calibrated_for_another_model_is_ignored(tmp_path):
+    import json
+    (tmp_path / codereader.THRESHOLD_NAME).write_text(json.dumps({"threshold": 0.8, "model_sha256": "abc"}))
+    assert codereader.calibrated_threshold(str(tmp_path), "abc") == 0.8
+    assert codereader.calibrated_threshold(str(tmp_path), "def") is None
+    (tmp_path / codereader.THRESHOLD_NAME).write_text("{not json")
+    assert codereader.calibrated_threshold(str(tmp_path), "abc") is None
+    assert codereader.calibrated_threshold(str(tmp_path / "none"), "abc") is None
 
 
 def test_reads_the_default_set_prefix(engine):
