@@ -155,19 +155,17 @@ class EngineRun(object):
                    "throughput": self.events.get("throughput"),
                    "samples": len(ok), "errors": len(errors),
                    "error_ids": [e["id"] for e in errors]}
-        # Confident rejection: accuracy and coverage where the reads are >= 99 % precise.
+        # Confident rejection: precision and coverage of the reads accepted at a threshold: the one
+        # that makes this run's reads >= 99 % precise (an oracle), and the one the engine ships.
         conf = [(r["confidence"], r["exact_normalised"]) for r in ok]
-        thr = metrics.threshold_for_precision(conf, 0.99)
-        if thr is not None:
-            prec, cov = metrics.precision_at_threshold(conf, thr)
-            summary["rejection"] = {"threshold": thr, "precision": prec, "coverage": cov,
-                                    "note": "threshold chosen on this run's own data (oracle)"}
-        # An engine that ships a threshold calibrated elsewhere (codereader): what it gives here.
         shipped = (self.events.get("loaded") or {}).get("engine", {}).get("reject_below")
-        if shipped is not None and conf:
-            prec, cov = metrics.precision_at_threshold(conf, shipped)
-            summary["rejection_shipped"] = {"threshold": shipped, "precision": prec, "coverage": cov,
-                                            "note": "the engine's own threshold, calibrated on other data"}
+        for key, thr, note in (
+                ("rejection", metrics.threshold_for_precision(conf, 0.99),
+                 "threshold chosen on this run's own data (oracle)"),
+                ("rejection_shipped", shipped, "the engine's own threshold, calibrated on other data")):
+            if thr is not None and conf:
+                prec, cov = metrics.precision_at_threshold(conf, thr)
+                summary[key] = {"threshold": thr, "precision": prec, "coverage": cov, "note": note}
         return summary
 
 

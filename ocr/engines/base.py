@@ -40,6 +40,9 @@ class Engine(object):
     device = "cpu"
     precision = "fp32"
     default_options = {}
+    # Confidence below which a read should go to manual check, when the engine ships one
+    # calibrated on other data (the bench reports precision/coverage at it); None: it ships none.
+    reject_below = None
 
     def __init__(self, **options):
         unknown = sorted(set(options) - set(self.default_options))
@@ -74,9 +77,12 @@ class Engine(object):
 
     def describe(self):
         """Self-description recorded in results: options, models with sha256, device, precision."""
-        return {"name": self.name, "family": self.family, "version": self.version(),
+        info = {"name": self.name, "family": self.family, "version": self.version(),
                 "device": self.device, "precision": self.precision,
                 "options": dict(self.options), "models": dict(self.models)}
+        if self.reject_below is not None:
+            info["reject_below"] = self.reject_below
+        return info
 
     # --- helpers for subclasses -------------------------------------------------------------------
     def register_model(self, role, path, expected_sha256=None):

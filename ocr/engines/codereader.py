@@ -11,6 +11,7 @@ under the best alignment), over all lines; text fitting no format is returned un
 (`extra["formats"]` None) and its confidence halved, so a threshold rejects it first.
 """
 import difflib
+import json
 import os
 
 import numpy as np
@@ -56,7 +57,6 @@ def expected_sha256(folder=None):
 def calibrated_threshold(folder, model_sha256):
     """The confidence below which a read should go to manual check, or None: from
     threshold.json, if it was calibrated for this very model file."""
-    import json
     path = os.path.join(folder, THRESHOLD_NAME)
     try:
         with open(path) as f:
@@ -100,11 +100,6 @@ class CodeReader(Engine):
         if self.options["formats"]:
             extra = self.options["formats_file"] or None
             self.grammar = postprocess.Grammar.from_yaml(extra) if extra else postprocess.default_grammar()
-
-    def describe(self):
-        info = super().describe()
-        info["reject_below"] = self.reject_below
-        return info
 
     def line_probs(self, images):
         """Per-step probabilities (T x C arrays) of single-line images, batched by similar width."""
