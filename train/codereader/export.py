@@ -3,6 +3,7 @@ fine-tuned last stages, neck and head (dynamic batch and width), with the charse
 nothing but the .onnx file. Also reloads committed .pt weights."""
 import torch
 
+from . import fold
 from .model import CHARSET, CUT, CUT_SHAPE, HEIGHT, FullNet, backbone_onnx, backbone_torch, build, stock_graph
 
 OPSET = 12  # the stock model's opset; TensorRT 8.x (JetPack 4.6) parses it
@@ -54,15 +55,9 @@ def _inline_squeeze_ifs(model):
                 squeeze.attribute.extend(then[0].attribute)
                 node = squeeze
         nodes.append(node)
-    needed = {o.name for o in model.graph.output}
-    kept = []
-    for node in reversed(nodes):
-        if any(o in needed for o in node.output):
-            kept.append(node)
-            needed.update(node.input)
     del model.graph.node[:]
-    model.graph.node.extend(reversed(kept))
-    return model
+    model.graph.node.extend(nodes)
+    return fold.prune(model)
 
 
 def export(net, path, graph=None):
@@ -85,6 +80,7 @@ def export(net, path, graph=None):
     head = backbone_onnx(graph)
     tail.ir_version = head.ir_version
     model = compose.merge_models(head, tail, io_map=[(CUT, "feats")])
+    fold.fold(model)
     del model.metadata_props[:]
     for key, value in (("charset", net.charset), ("height", str(HEIGHT)), ("blank", "0")):
         prop = model.metadata_props.add()
