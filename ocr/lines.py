@@ -6,7 +6,9 @@ Like ocr/layout.split_lines a horizontal projection profile, made sturdier for r
 - a row counts as text when its ink is a share of the *typical* busy row, so a short line
   ("H21:03" under a long date) is not lost beside a long one;
 - a tilted print (rotation, perspective) is straightened first by the vertical shear that makes
-  the profile sharpest, so the gaps between lines open up.
+  the profile sharpest, so the gaps between lines open up;
+- a gap that strokes cross is no gap: a thin font's 1-px verticals vanish in the speck filter,
+  and its horizontal bars alone would look like two lines.
 A crop with no clear gap stays one line. Python 3.6, numpy + OpenCV.
 """
 import cv2
@@ -15,6 +17,11 @@ import numpy as np
 from .layout import row_runs
 
 SHEARS = np.linspace(-0.12, 0.12, 9)  # tan of the tilts tried (about +-7 degrees)
+# Strokes crossing a gap (see _join_crossed): ink above STROKE_INK, unfiltered, in at least
+# CROSSING_SHARE of the columns. On the synthetic calibration crops (seed 7002, 600) true gaps
+# between lines are crossed in at most 0.7 % of the columns at this ink level.
+STROKE_INK = 0.5
+CROSSING_SHARE = 0.05
 
 
 def ink_map(gray):
@@ -69,11 +76,29 @@ def _bands(profile, h, min_gap, min_line):
     return [b for b in merged if b[1] - b[0] >= max(min_line, 0.18 * h, 0.35 * tallest)]
 
 
-def _lines(mask, h, min_line_px):
+def _lines(mask, h, min_line_px, strokes):
     # a window of ~h/40 rows bridges the gaps between the dot rows of a dot-matrix line
     win = max(3, h // 40)
     profile = cv2.blur(mask.sum(axis=1).astype(np.float32).reshape(-1, 1), (1, win)).ravel()
-    return _bands(profile, h, max(2, int(0.04 * h)), min_line_px)
+    bands = _bands(profile, h, max(2, int(0.04 * h)), min_line_px)
+    return _join_crossed(bands, strokes)
+
+
+def _join_crossed(bands, strokes):
+    """Join neighbouring bands when strokes cross the gap between them: a thin font's vertical
+    strokes are faint after the speck filter, so the profile sees a gap through the middle of
+    the line; between two printed lines no stroke runs from one to the other."""
+    out = bands[:1]
+    for y0, y1 in bands[1:]:
+        gap = strokes[out[-1][1]:y0]
+        # a column (give or take one pixel sideways, for slanted strokes) inked on every gap row
+        near = cv2.dilate(gap, np.ones((1, 3), np.uint8)) if gap.size else gap
+        crossing = int(near.all(axis=0).sum()) if len(gap) else 0
+        if crossing >= max(3, CROSSING_SHARE * strokes.shape[1]):
+            out[-1] = (out[-1][0], y1)
+        else:
+            out.append((y0, y1))
+    return out
 
 
 def split(img, min_line_px=6, pad_frac=0.15):
@@ -87,14 +112,15 @@ def split(img, min_line_px=6, pad_frac=0.15):
     mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
     if mask.sum() == 0:
         return [img]
-    lines = _lines(mask, h, min_line_px)
+    strokes = (ink > STROKE_INK).astype(np.uint8)
+    lines = _lines(mask, h, min_line_px, strokes)
     # Tilt closes the gaps: straighten crops tall enough to hold several lines, and keep the
     # straightened cut when it finds more lines.
     if h >= 0.15 * w:
         shear = deskew_shear(mask)
         if shear:
             straight = _unshear(mask, shear)
-            more = _lines(straight, h, min_line_px)
+            more = _lines(straight, h, min_line_px, _unshear(strokes, shear))
             if len(more) > len(lines):
                 img, lines = _unshear(img, shear), more
     if len(lines) <= 1:

@@ -48,3 +48,20 @@ def test_light_on_dark_ink_is_detected():
     img[8:22, 11:90:6] = 230
     ink = lines.ink_map(img)
     assert ink[15, 10] > 0.5 and ink[15, 13] < 0.2 and ink[2, 50] < 0.2
+
+
+def _thin_line(stroke_ink):
+    """A small crop of box-like glyphs: heavy horizontal bars, 1-px vertical strokes a little
+    lighter (a thin font): the speck filter erases the verticals, leaving only the bars."""
+    img = np.full((36, 130), 205, np.uint8)
+    for x in range(6, 120, 14):
+        img[5:11, x:x + 9] = 60
+        img[25:31, x:x + 9] = 60
+        img[11:25, x] = img[11:25, x + 8] = stroke_ink
+    return img
+
+
+def test_thin_strokes_crossing_the_gap_keep_one_line():
+    assert len(lines.split(_thin_line(110))) == 1
+    # the same bars with nothing between them are two printed lines
+    assert len(lines.split(_thin_line(205))) == 2
