@@ -20,7 +20,8 @@ def grammar():
     ("09/20", "date"), ("2024-11", "date"), ("EXP 2025.05.02", "labelled_date"),
     ("BEST BEFORE 04/03/2023", "labelled_date"),
     ("BEST IF USED BY JUN 2021", "labelled_date"), ("MFG:2025.05.02", "labelled_date"),
-    ("PRO:08/2022", "labelled_date"), ("LOT R03718-M2", "labelled_lot"), ("BATCH #7KX2M9", "labelled_lot"),
+    ("PRO:08/2022", "labelled_date"), ("2027 JA 30", "date"), ("2021-JN-07", "date"),
+    ("BB/MA 2029 FE 08", "labelled_date"), ("BEST BEFORE/MEILLEUR AVANT JN 28", "labelled_date"), ("LOT R03718-M2", "labelled_lot"), ("BATCH #7KX2M9", "labelled_lot"),
     ("H02:05", None), ("02:05", "time"), ("L21X7A", "lot_code"), ("P112104", "lot_code"),
     ("250508202", "number"), ("X7", "code"),
 ])
@@ -45,6 +46,7 @@ def test_multi_item_codes_are_split_into_their_formats(grammar):
     ("L0T R03718-M2", "LOT R03718-M2"),
     ("03 JUL 2O2I", "03 JUL 2021"),
     ("BB 12 0CT 24", "BB 12 OCT 24"),
+    ("BB/MA 2029 FE O8", "BB/MA 2029 FE 08"),     # Canada's year, bilingual month, day
 ])
 def test_lookalikes_are_corrected_by_position(grammar, read, expected):
     assert grammar.correct(read)[0] == expected
