@@ -21,7 +21,8 @@ def grammar():
     ("BEST BEFORE 04/03/2023", "labelled_date"),
     ("BEST IF USED BY JUN 2021", "labelled_date"), ("MFG:2025.05.02", "labelled_date"),
     ("PRO:08/2022", "labelled_date"), ("2027 JA 30", "date"), ("2021-JN-07", "date"),
-    ("BB/MA 2029 FE 08", "labelled_date"), ("BEST BEFORE/MEILLEUR AVANT JN 28", "labelled_date"), ("LOT R03718-M2", "labelled_lot"), ("BATCH #7KX2M9", "labelled_lot"),
+    ("BB/MA 2029 FE 08", "labelled_date"), ("BEST BEFORE/MEILLEUR AVANT JN 28", "labelled_date"),
+    ("LOT R03718-M2", "labelled_lot"), ("BATCH #7KX2M9", "labelled_lot"),
     ("H02:05", None), ("02:05", "time"), ("L21X7A", "lot_code"), ("P112104", "lot_code"),
     ("250508202", "number"), ("X7", "code"),
 ])
