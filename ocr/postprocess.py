@@ -12,6 +12,7 @@ their own) compiled to a weighted automaton, used three ways on a recogniser's o
 
 Runs on the Nano's Python 3.6 (numpy + pyyaml only).
 """
+import heapq
 import math
 import os
 
@@ -215,7 +216,6 @@ class Grammar(object):
         states with only epsilon edges (their successors are in the closure already) makes
         layers ~20 % smaller and decoding ~15 % faster, with identical reads."""
         if s not in self._eclose:
-            import heapq
             best = {s: (0.0, ())}
             heap = [(0.0, s)]
             while heap:
@@ -405,11 +405,15 @@ def constrained_ctc(probs, charset, grammar, beam=8, prune=1e-3, prior_weight=1.
     """CTC prefix beam search that keeps only prefixes the grammar can continue; returns the
     accepted string with the best log P(text) - prior_weight * format cost, or None.
 
+    The beam is ranked by that same score, with the cheapest format cost a prefix has run up so
+    far: ranked by probability alone, a specific format whose first characters the model was
+    less sure of (`EXP` under a read `EXF`) fell out of the beam before its prior could count.
     charset[k] is the character of class k (charset[0] unused: blank). Classes below `prune`
-    at a step are skipped, and a prefix's grammar state is computed only when it makes the beam
-    (once per prefix), which keeps this milliseconds in Python."""
+    at a step are skipped, and a prefix's grammar state is computed only when its probability
+    could still make the beam (once per prefix): a format cost only lowers a score."""
     logp = np.log(np.maximum(probs, 1e-12)).tolist()
     layers = {"": grammar.initial()}  # prefix -> automaton states after reading it ({}: dead)
+    spent = {"": _cheapest(layers[""])}  # prefix -> the least format cost of reading it
     beams = {"": [0.0, -math.inf]}     # prefix -> [log P ending in blank, ending in a label]
     for t in range(probs.shape[0]):
         row = logp[t]
@@ -424,14 +428,21 @@ def constrained_ctc(probs, charset, grammar, beam=8, prune=1e-3, prior_weight=1.
                     _add_prob(nxt, prefix + c, -math.inf, pb + row[k])
                 else:
                     _add_prob(nxt, prefix + c, -math.inf, total + row[k])
-        beams = {}
-        for prefix, probs_ in sorted(nxt.items(), key=lambda kv: -_logadd(kv[1][0], kv[1][1])):
+        kept = []  # min-heap of (score, prefix), at most `beam`
+        for prefix, logp_ in sorted(((p, _logadd(*v)) for p, v in nxt.items()), key=lambda kv: -kv[1]):
+            if len(kept) == beam and logp_ <= kept[0][0]:
+                break  # neither this prefix nor any less probable one can score higher
             if prefix not in layers:
                 layers[prefix] = grammar.step(layers[prefix[:-1]], prefix[-1])
-            if layers[prefix]:
-                beams[prefix] = probs_
-                if len(beams) == beam:
-                    break
+                spent[prefix] = _cheapest(layers[prefix])
+            if not layers[prefix]:
+                continue
+            entry = (logp_ - prior_weight * spent[prefix], prefix)
+            if len(kept) < beam:
+                heapq.heappush(kept, entry)
+            elif entry > kept[0]:
+                heapq.heapreplace(kept, entry)
+        beams = {prefix: nxt[prefix] for _, prefix in kept}
     best, best_score = None, -math.inf
     for prefix, (pb, pnb) in beams.items():
         if grammar.accept in layers[prefix]:
@@ -439,6 +450,10 @@ def constrained_ctc(probs, charset, grammar, beam=8, prune=1e-3, prior_weight=1.
             if score > best_score:
                 best, best_score = prefix, score
     return best
+
+
+def _cheapest(layer):
+    return min(cost for cost, _ in layer.values()) if layer else 0.0
 
 
 # --- one read, end to end ---------------------------------------------------------------------------

@@ -126,6 +126,17 @@ def test_constrained_decoding_picks_the_best_valid_string(grammar):
     assert read.confidence == pytest.approx(0.4, abs=0.02)
 
 
+def test_the_beam_ranks_prefixes_by_probability_and_format_prior(grammar):
+    # The model leans to F (0.8) over P (0.2): by probability alone a beam of one keeps "EXF"
+    # (generic codes), though "EXP" opens a labelled date whose prior is worth far more.
+    steps = [{"E": 0.99}, {"X": 0.99}, {"F": 0.8, "P": 0.2}] + [{c: 0.99} for c in " 2025.12.02"]
+    p = probs_for(steps)
+    assert pp.constrained_ctc(p, CHARSET, grammar, beam=1, prior_weight=0.0) == "EXF 2025.12.02"
+    assert pp.constrained_ctc(p, CHARSET, grammar, beam=1, prior_weight=pp.PRIOR_WEIGHT) == "EXP 2025.12.02"
+    read = pp.decode(p, CHARSET, grammar)
+    assert read.text == "EXP 2025.12.02" and read.formats == ["labelled_date"]
+
+
 def test_decode_flags_what_fits_nothing(grammar):
     p = probs_for([{c: 0.9} for c in "??"] if "?" in CHARSET else [{"#": 0.9}, {"": 0.9}, {"#": 0.9}])
     read = pp.decode(p, CHARSET, grammar)
