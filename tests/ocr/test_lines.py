@@ -1,5 +1,6 @@
 """Line splitting for the code reader: clear multi-line prints split into their lines, single
 lines (dot-matrix included) stay whole, tilted prints are straightened first."""
+import cv2
 import numpy as np
 import pytest
 
@@ -65,3 +66,15 @@ def test_thin_strokes_crossing_the_gap_keep_one_line():
     assert len(lines.split(_thin_line(110))) == 1
     # the same bars with nothing between them are two printed lines
     assert len(lines.split(_thin_line(205))) == 2
+
+
+def test_lines_one_empty_row_apart_are_cut_at_the_valley():
+    img = np.full((64, 220), 225, np.uint8)
+    cv2.putText(img, "EXP 05/2026", (6, 28), cv2.FONT_HERSHEY_SIMPLEX, 0.85, 40, 2, cv2.LINE_AA)
+    cv2.putText(img, "LOT 483920", (6, 48), cv2.FONT_HERSHEY_SIMPLEX, 0.85, 40, 2, cv2.LINE_AA)
+    empty = [y for y in range(64) if not (img[y] < 128).any()]
+    gap = [y for y in empty if 10 < y < 40]
+    assert len(gap) == 1  # the lines are one empty row apart: no run of empty rows to find
+    top, bottom = lines.split(img)
+    start = [y for y in range(64) if np.array_equal(img[y:y + len(top)], top)][0]
+    assert abs(start + len(top) - gap[0]) <= 1  # cut at the gap, give or take the profile's blur
