@@ -23,8 +23,8 @@ def grammar():
     ("PRO:08/2022", "labelled_date"), ("2027 JA 30", "date"), ("2021-JN-07", "date"),
     ("BB/MA 2029 FE 08", "labelled_date"), ("BEST BEFORE/MEILLEUR AVANT JN 28", "labelled_date"),
     ("LOT R03718-M2", "labelled_lot"), ("BATCH #7KX2M9", "labelled_lot"),
-    ("H02:05", None), ("02:05", "time"), ("L21X7A", "lot_code"), ("P112104", "lot_code"),
-    ("250508202", "number"), ("X7", "code"),
+    ("H02:05", "labelled_time"), ("TIME: 14:30", "labelled_time"), ("02:05", "time"),
+    ("L21X7A", "lot_code"), ("P112104", "lot_code"), ("250508202", "number"), ("X7", "code"),
 ])
 def test_every_format_reads_its_own_text_unchanged(grammar, text, fmt):
     fixed, cost, names = grammar.correct(text)
