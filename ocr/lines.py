@@ -7,6 +7,7 @@ Like ocr/layout.split_lines a horizontal projection profile, made sturdier for r
   ("H21:03" under a long date) is not lost beside a long one;
 - a tilted print (rotation, perspective) is straightened first by the vertical shear that makes
   the profile sharpest, so the gaps between lines open up;
+- lines printed (almost) touching are cut at the deep valley of the profile between them;
 - a gap that strokes cross is no gap: a thin font's 1-px verticals vanish in the speck filter,
   and its horizontal bars alone would look like two lines.
 A crop with no clear gap stays one line. Python 3.6, numpy + OpenCV.
