@@ -159,3 +159,16 @@ def test_decode_corrects_lookalikes_and_lowers_confidence(grammar):
     read = pp.decode(p, CHARSET, grammar)
     assert read.text == "EXP 05/2025" and read.how == "grammar"
     assert read.confidence < 0.1  # the model did not see a 0 there
+
+
+def test_the_beam_is_spared_only_when_it_cannot_win(grammar, monkeypatch):
+    calls = []
+    real = pp.constrained_ctc
+    monkeypatch.setattr(pp, "constrained_ctc", lambda *a, **k: calls.append(1) or real(*a, **k))
+    # A sure lot code: reads as a format that costs its prior, but every other string together
+    # holds too little probability to pay for a cheaper format.
+    sure = probs_for([{c: 0.9999} for c in "L21X7A"])
+    assert pp.decode(sure, CHARSET, grammar).text == "L21X7A" and not calls
+    # The same code read less surely: another string might win, so the beam runs.
+    unsure = probs_for([{c: 0.9} for c in "L21X7A"])
+    assert pp.decode(unsure, CHARSET, grammar).text == "L21X7A" and calls
