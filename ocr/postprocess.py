@@ -5,9 +5,10 @@ their own) compiled to a weighted automaton, used three ways on a recogniser's o
    look-alike character may be swapped for what its slot allows (a digit slot never reads `O`),
    each swap costing 1 and generic formats costing their prior. Dates are validated by the
    grammar itself (month 01-12, day 01-31).
-2. `constrained_ctc(probs, ...)`: when the top path cannot be read as any format, a CTC prefix
-   beam search over the per-step probabilities that only extends prefixes the grammar can still
-   accept, so the most probable *valid* string wins.
+2. `constrained_ctc(probs, ...)`: when the top path is no clean reading of a specific format, a
+   CTC prefix beam search over the per-step probabilities that only extends prefixes the grammar
+   can still accept, ranked by probability less the format cost run up so far, so the best
+   *valid* string wins (skipped when it provably cannot beat the top path).
 3. Text matching no format even then is returned unchanged and flagged (`format` None).
 
 Runs on the Nano's Python 3.6 (numpy + pyyaml only).
