@@ -485,39 +485,45 @@ def decode(probs, charset, grammar=None, constrain=True, prior_weight=PRIOR_WEIG
     text = "".join(charset[k] for k in labels)
     if grammar is None or not text.strip():
         return Read(text, conf, None, "greedy")
-    candidates = []
+    where = {ch: k for k, ch in enumerate(charset) if k}
+    candidates = []  # (score, log P, Read) of each candidate that fits the frames
     fixed = grammar.correct(text)
     if fixed is not None:
-        candidates.append(fixed + ("greedy" if fixed[0] == text else "grammar",))
+        candidates.append(_scored(probs, where, prior_weight, fixed + ("greedy" if fixed[0] == text else "grammar",)))
     if fixed is None or fixed[0] != text:
-        candidates.append((text, UNMATCHED_COST, None, "unmatched"))
-    if constrain and (fixed is None or fixed[1] > 0) and not _beam_cannot_win(probs, text, fixed, prior_weight):
+        candidates.append(_scored(probs, where, prior_weight, (text, UNMATCHED_COST, None, "unmatched")))
+    if constrain and (fixed is None or fixed[1] > 0) and not _beam_cannot_win(candidates[0]):
         beam_text = constrained_ctc(probs, charset, grammar, prior_weight=prior_weight)
         beam = grammar.correct(beam_text) if beam_text else None
         if beam is not None and beam[0] != (fixed or ("",))[0]:
-            candidates.append(beam + ("constrained",))
-    where = {ch: k for k, ch in enumerate(charset) if k}
-    best, best_score = None, -np.inf
-    for cand_text, cost, names, how in candidates:
-        cand_labels = [where.get(ch, where.get(ch.upper())) for ch in cand_text]
-        aligned = ctc_align(probs, cand_labels) if None not in cand_labels else None
-        if aligned is None:
-            continue
-        score = aligned[1] - prior_weight * cost
-        if score > best_score:
-            best, best_score = Read(cand_text, aligned[0], names, how), score
-    return best or Read(text, conf, None, "unmatched")
+            candidates.append(_scored(probs, where, prior_weight, beam + ("constrained",)))
+    best = None
+    for cand in candidates:
+        if cand is not None and (best is None or cand[0] > best[0]):
+            best = cand
+    return best[2] if best else Read(text, conf, None, "unmatched")
 
 
-def _beam_cannot_win(probs, text, fixed, prior_weight):
-    """True when no string the beam could add outscores the top path read as it stands: any
-    other string has at most 1 - P(top path) of the probability, and a format cost only lowers a
-    score. Exact; spares the beam on ~1 in 4 of the lines that would run it (sure lot codes and
-    numbers, which cost their prior)."""
-    if fixed is None or fixed[0] != text:
+def _scored(probs, where, prior_weight, candidate):
+    """(log P(best alignment) - prior_weight x format cost, log P, Read) of a candidate
+    (text, cost, format names, how), or None when its text does not fit the frames."""
+    cand_text, cost, names, how = candidate
+    cand_labels = [where.get(ch, where.get(ch.upper())) for ch in cand_text]
+    aligned = ctc_align(probs, cand_labels) if None not in cand_labels else None
+    if aligned is None:
+        return None
+    return aligned[1] - prior_weight * cost, aligned[1], Read(cand_text, aligned[0], names, how)
+
+
+def _beam_cannot_win(first):
+    """True when no string the beam could add outscores the top path read as a format as it
+    stands (`first`, scored, how "greedy"): any other string has at most 1 - P(top path) of the
+    probability, and a format cost only lowers a score. Exact; spares the beam on ~1 in 4 of the
+    lines that would run it (sure lot codes and numbers, which cost their prior)."""
+    if first is None or first[2].how != "greedy":
         return False
-    top = float(np.log(np.maximum(probs.max(axis=1), 1e-12)).sum())  # = ctc_align of the top path
-    return top >= 0.0 or top - prior_weight * fixed[1] >= math.log(-math.expm1(top))
+    score, top, _ = first
+    return top >= 0.0 or score >= math.log(-math.expm1(top))
 
 
 def correct_text(text, grammar=None):
