@@ -148,6 +148,7 @@ class Grammar(object):
 
     def __init__(self, formats, macros=None, lookalikes=None):
         self.trans, self.eps, self._eclose = [], [], {}
+        self._moves, self._least_from = {}, {}  # per-state tables for stepping, built on first use
         self.names = [f["name"] for f in formats]
         self.lookalikes = dict(lookalikes or {})
         parser = _Parser(dict(macros or {}))
@@ -244,34 +245,68 @@ class Grammar(object):
                     path = layer[s][1]
         return out
 
-    def step(self, layer, c):
-        """Consume character c exactly (no look-alikes); paths are not tracked."""
+    # The beam steps thousands of prefixes per crop, so stepping works on *kernels*: the states a
+    # prefix's last character led to, before following epsilon edges ({state: cost}, a handful),
+    # with each state's moves on a character through its closure built once. Stepping the
+    # closed layers (~100 states each, most of them the first states of every format after an
+    # item ends) was over half of decoding. Same costs, added in the same order.
+    def kernel(self):
+        """The kernel before any character."""
+        return {self.start: 0.0}
+
+    def step(self, kernel, c):
+        """Consume character c exactly (no look-alikes) -> the next kernel ({}: dead)."""
         out = {}
-        for s, (cost, _) in layer.items():
-            for cs, t in self.trans[s]:
-                if c in cs:
-                    for u, (cu, _) in self.eclosure(t).items():
-                        if u not in out or cost + cu < out[u][0]:
-                            out[u] = (cost + cu, None)
+        for t, cost in kernel.items():
+            for u, cu in self._moves_from(t).get(c, ()):
+                nc = cost + cu
+                if nc < out.get(u, math.inf):
+                    out[u] = nc
         return out
 
-    def initial(self):
-        return self.closure({self.start: (0.0, None)})
+    def _moves_from(self, t):
+        """{character: [(state, cost)]}: the states reading the character leads to, from any
+        state in t's epsilon closure, the cheapest way. Built once per state."""
+        if t not in self._moves:
+            table = {}
+            for u, (cu, _) in self.eclosure(t).items():
+                for cs, v in self.trans[u]:
+                    for c in cs:
+                        to = table.setdefault(c, {})
+                        if cu < to.get(v, math.inf):
+                            to[v] = cu
+            self._moves[t] = {c: list(to.items()) for c, to in table.items()}
+        return self._moves[t]
+
+    def least_cost(self, kernel):
+        """The cheapest format cost of any state the kernel's closure holds."""
+        return min(cost + self._least(t) for t, cost in kernel.items())
+
+    def _least(self, t):
+        if t not in self._least_from:
+            self._least_from[t] = min(cu for cu, _ in self.eclosure(t).values())
+        return self._least_from[t]
+
+    def accept_cost(self, kernel):
+        """The format cost of accepting the text read so far, or None when it is no whole reading."""
+        closures = [(cost, self.eclosure(t)) for t, cost in kernel.items()]
+        costs = [cost + closed[self.accept][0] for cost, closed in closures if self.accept in closed]
+        return min(costs) if costs else None
 
     def accepts(self, text):
-        layer = self.initial()
+        kernel = self.kernel()
         for c in text.upper():
-            layer = self.step(layer, c)
-            if not layer:
+            kernel = self.step(kernel, c)
+            if not kernel:
                 return False
-        return self.accept in layer
+        return self.accept_cost(kernel) is not None
 
     def correct(self, text):
         """Cheapest reading of `text` -> (corrected text, cost, [format names]) or None.
 
         Characters keep their case unless swapped; look-alike swaps cost SUB_COST each, dropping a
         space SPACE_DROP_COST, entering a format its prior."""
-        layer = self.initial()
+        layer = self.closure({self.start: (0.0, None)})
         for ch in text:
             c = ch.upper()
             new = {}
@@ -413,8 +448,8 @@ def constrained_ctc(probs, charset, grammar, beam=8, prune=1e-3, prior_weight=1.
     at a step are skipped, and a prefix's grammar state is computed only when its probability
     could still make the beam (once per prefix): a format cost only lowers a score."""
     logp = np.log(np.maximum(probs, 1e-12)).tolist()
-    layers = {"": grammar.initial()}  # prefix -> automaton states after reading it ({}: dead)
-    spent = {"": _cheapest(layers[""])}  # prefix -> the least format cost of reading it
+    kernels = {"": grammar.kernel()}  # prefix -> automaton kernel after reading it ({}: dead)
+    spent = {"": grammar.least_cost(kernels[""])}  # prefix -> the least format cost of reading it
     beams = {"": [0.0, -math.inf]}     # prefix -> [log P ending in blank, ending in a label]
     for t in range(probs.shape[0]):
         row = logp[t]
@@ -433,10 +468,11 @@ def constrained_ctc(probs, charset, grammar, beam=8, prune=1e-3, prior_weight=1.
         for prefix, logp_ in sorted(((p, _logadd(*v)) for p, v in nxt.items()), key=lambda kv: -kv[1]):
             if len(kept) == beam and logp_ <= kept[0][0]:
                 break  # neither this prefix nor any less probable one can score higher
-            if prefix not in layers:
-                layers[prefix] = grammar.step(layers[prefix[:-1]], prefix[-1])
-                spent[prefix] = _cheapest(layers[prefix])
-            if not layers[prefix]:
+            if prefix not in kernels:
+                kernels[prefix] = grammar.step(kernels[prefix[:-1]], prefix[-1])
+                if kernels[prefix]:
+                    spent[prefix] = grammar.least_cost(kernels[prefix])
+            if not kernels[prefix]:
                 continue
             entry = (logp_ - prior_weight * spent[prefix], prefix)
             if len(kept) < beam:
@@ -446,15 +482,12 @@ def constrained_ctc(probs, charset, grammar, beam=8, prune=1e-3, prior_weight=1.
         beams = {prefix: nxt[prefix] for _, prefix in kept}
     best, best_score = None, -math.inf
     for prefix, (pb, pnb) in beams.items():
-        if grammar.accept in layers[prefix]:
-            score = _logadd(pb, pnb) - prior_weight * layers[prefix][grammar.accept][0]
+        cost = grammar.accept_cost(kernels[prefix])
+        if cost is not None:
+            score = _logadd(pb, pnb) - prior_weight * cost
             if score > best_score:
                 best, best_score = prefix, score
     return best
-
-
-def _cheapest(layer):
-    return min(cost for cost, _ in layer.values()) if layer else 0.0
 
 
 # --- one read, end to end ---------------------------------------------------------------------------

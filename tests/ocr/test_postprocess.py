@@ -53,6 +53,19 @@ def test_lookalikes_are_corrected_by_position(grammar, read, expected):
     assert grammar.correct(read)[0] == expected
 
 
+@pytest.mark.parametrize("text", ["EXP 2025.05.02", "LOT R03718-M2", "L21X7A", "250508202", "X7",
+                                  "PRO:08/2022EXP:08/2023L2215029520H02:05", "MFG:2025.05.02 LOT250508202"])
+def test_stepping_costs_what_correction_charges_for_a_clean_text(grammar, text):
+    """The beam steps kernels (states before their epsilon closure); the costs it reads must be
+    those of the closed layers `correct` walks."""
+    kernel = grammar.kernel()
+    for c in text:
+        kernel = grammar.step(kernel, c)
+        assert kernel and grammar.least_cost(kernel) <= grammar.correct(text)[1]
+    assert grammar.accept_cost(kernel) == pytest.approx(grammar.correct(text)[1])
+    assert grammar.step(grammar.kernel(), "~") == {}
+
+
 def test_dates_are_validated(grammar):
     assert not grammar.accepts("EXP 2025.13.02")   # month 13
     assert not grammar.accepts("EXP 32/01/2025")   # day 32
