@@ -50,10 +50,8 @@ def ink_map(gray):
     return np.clip(ink / top, 0, 1)
 
 
-def _profile(mask, shear):
-    """Row sums of a 0/1 mask after shifting column x by shear * (x - centre) rows."""
-    h, w = mask.shape
-    ys, xs = np.nonzero(mask)
+def _profile(ys, xs, h, w, shear):
+    """Row sums of a mask's inked pixels (ys, xs) after shifting column x by shear * (x - centre) rows."""
     shifted = np.round(ys - shear * (xs - w / 2.0)).astype(np.int64)
     ok = (shifted >= 0) & (shifted < h)
     return np.bincount(shifted[ok], minlength=h).astype(np.float32)
@@ -61,9 +59,10 @@ def _profile(mask, shear):
 
 def deskew_shear(mask):
     """The shear (from SHEARS) whose row profile is sharpest (largest variance)."""
+    ys, xs = np.nonzero(mask)  # once: finding the ink was most of the search
     best, best_score = 0.0, -1.0
     for s in SHEARS:
-        score = float(np.var(_profile(mask, s)))
+        score = float(np.var(_profile(ys, xs, mask.shape[0], mask.shape[1], s)))
         if score > best_score + 1e-6 or (abs(score - best_score) <= 1e-6 and abs(s) < abs(best)):
             best, best_score = float(s), score
     return best
