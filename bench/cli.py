@@ -161,6 +161,11 @@ def print_tables(docs, ds, samples, echo=print):
         echo("")
         echo("Confident rejection: reads accepted at confidence >= threshold (norm. exact; 99 % precision wanted)")
         echo(tables.render(kh, kr))
+    sh, sr = tables.stages(docs)
+    if sr:
+        echo("")
+        echo("Stages of OCR time per crop (batch 1): on a Nano the network runs on the GPU, the rest in Python")
+        echo(tables.render(sh, sr))
     rh, rr, source = tables.reference()
     echo("")
     echo("Reference: the paper's published numbers (its own 100 private crops; not the same data)")

@@ -138,6 +138,8 @@ class EngineRun(object):
             rec.update({"text": ev["text"], "confidence": ev["confidence"], "lines": ev["lines"],
                         "pre_ms": ev["pre_ms"], "ocr_ms": ev["ocr_ms"],
                         "total_ms": round(ev["pre_ms"] + ev["ocr_ms"], 4)})
+            if ev.get("stages_ms"):
+                rec["stages_ms"] = ev["stages_ms"]
             sc = metrics.sample_scores(ev["text"], s.text)
             nsc = metrics.sample_scores(metrics.normalise(ev["text"]), metrics.normalise(s.text))
             rec.update({"exact": sc["exact"], "cer": round(sc["cer"], 5),
@@ -155,6 +157,12 @@ class EngineRun(object):
                    "throughput": self.events.get("throughput"),
                    "samples": len(ok), "errors": len(errors),
                    "error_ids": [e["id"] for e in errors]}
+        staged = [r["stages_ms"] for r in ok if r.get("stages_ms")]
+        if staged:  # where OCR time goes, for engines that report their stages
+            names = []
+            for st in staged:
+                names += [k for k in st if k not in names]
+            summary["stages"] = [dict(timing_stats([st[k] for st in staged if k in st]), stage=k) for k in names]
         # Confident rejection: precision and coverage of the reads accepted at a threshold: the one
         # that makes this run's reads >= 99 % precise (an oracle), and the one the engine ships.
         conf = [(r["confidence"], r["exact_normalised"]) for r in ok]

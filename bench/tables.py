@@ -55,6 +55,19 @@ def rejection(docs):
     return REJECTION_HEADERS, rows
 
 
+def stages(docs):
+    """(headers, rows): where an engine's OCR time per crop goes (batch 1), for engines that
+    time their own stages (codereader: split, network, decode)."""
+    rows = []
+    for doc in docs:
+        staged = (doc.get("summary") or {}).get("stages")
+        if staged:
+            rows.append([(doc.get("engine") or {}).get("name", "?")] +
+                        ["{} {} / {}".format(st["stage"], _num(st["mean"]), _num(st["p90"])) for st in staged])
+    width = max([len(r) for r in rows] or [1])
+    return ["engine"] + ["stage mean / p90 ms"] * (width - 1), [r + [""] * (width - len(r)) for r in rows]
+
+
 def telemetry_cells(doc):
     tel = ((doc.get("summary") or {}).get("telemetry") or {})
     return [_num(tel.get("mean_power_w"), 2), _num(tel.get("energy_per_read_mj"), 1),

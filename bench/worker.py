@@ -8,7 +8,8 @@ Protocol, one JSON object a line (`event` says which):
   unavailable reason (one line)           -> the worker exits 0
   loaded      engine self-description, load_s, versions of the packages it imported
   warmup      n, s
-  sample      id, text, confidence, lines, pre_ms, ocr_ms, error
+  sample      id, text, confidence, lines, pre_ms, ocr_ms, error, stages_ms (the engine's
+              own split of ocr_ms, {stage: ms}, or null)
   throughput  batch, n, s, fps
   done        t0, t1 (wall clock of the timed latency pass, for telemetry windows)
   error       message (fatal)                 -> the worker exits 1
@@ -89,7 +90,8 @@ def _latency_pass(engine, pipeline, samples, chan):
         t2 = time.perf_counter()
         crops.append(crop)
         chan.send("sample", id=s["id"], text=pred.text, confidence=round(pred.confidence, 5),
-                  lines=pred.lines, pre_ms=_ms(t0, t1), ocr_ms=_ms(t1, t2), error=None)
+                  lines=pred.lines, pre_ms=_ms(t0, t1), ocr_ms=_ms(t1, t2), error=None,
+                  stages_ms=pred.extra.get("stages_ms"))
     return crops
 
 

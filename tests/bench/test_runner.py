@@ -82,6 +82,17 @@ def test_two_interpreters_one_code_path(tmp_path, manifest, second_python):
     assert "ppocr-onnx-rec" in out and "| engine" in out and "Reference" in out
 
 
+def test_stage_timings_reach_the_result_and_the_printed_table(tmp_path, manifest):
+    code, out, docs = _run(tmp_path, manifest, ["codereader", "ppocr-onnx-rec"])
+    assert code == 0, out
+    s = docs["codereader"]["summary"]
+    assert [st["stage"] for st in s["stages"]] == ["split", "network", "decode"]
+    assert sum(st["mean"] for st in s["stages"]) <= s["timing"]["ocr_ms"]["mean"]
+    assert all(r["stages_ms"]["network"] > 0 for r in docs["codereader"]["samples"])
+    assert "stages" not in docs["ppocr-onnx-rec"]["summary"]
+    assert "Stages of OCR time per crop" in out and "| codereader | split " in out
+
+
 def test_unavailable_engine_gets_a_reason_and_others_run(tmp_path, manifest, bare_python):
     code, out, docs = _run(tmp_path, manifest, ["ppocr-onnx-rec", "easyocr-rec", "paddleocr-rec"],
                            interp={"easyocr-rec": bare_python, "paddleocr-rec": "/nonexistent/python"},

@@ -48,3 +48,13 @@ def test_rejection_rows_show_the_shipped_and_the_oracle_threshold():
     assert headers == tables.REJECTION_HEADERS and len(rows) == 2
     assert rows[0][1:5] == ["engine (calibrated)", "0.849", "96.2%", "88.3%"]
     assert rows[1][1:5] == ["this run (oracle)", "0.900", "100.0%", "50.0%"]
+
+
+def test_stages_rows_only_for_engines_that_time_their_stages():
+    doc = _doc(name="codereader")
+    doc["summary"]["stages"] = [{"stage": "split", "mean": 0.91, "p90": 1.4},
+                                {"stage": "network", "mean": 11.2, "p90": 15.0},
+                                {"stage": "decode", "mean": 1.25, "p90": 3.0}]
+    headers, rows = tables.stages([doc, _doc()])
+    assert len(headers) == 4 and rows == [["codereader", "split 0.9 / 1.4", "network 11.2 / 15.0", "decode 1.2 / 3.0"]]
+    assert tables.stages([_doc()])[1] == []

@@ -1,6 +1,7 @@
 """The codereader engine with the committed model: registry wiring, model verification, reads of
 synthetic crops (single and multi-line), confidence, and the no-split option."""
 import os
+import time
 
 import numpy as np
 import pytest
@@ -58,6 +59,19 @@ def test_multi_line_crop_is_read_line_by_line(engine):
     assert pred.lines == ["EXP 05/2026", "LOT 483920"]
     assert pred.text == "EXP 05/2026 LOT 483920"
     assert pred.extra["formats"] == [["labelled_date"], ["labelled_lot"]]
+
+
+def test_every_read_says_where_its_time_went(engine):
+    """Splitting and decoding run in Python on a Nano's CPU, the network on its GPU: the bench
+    reports the three apart (bench/runner.py, the Stages table)."""
+    _, img, _ = synth.make_sample(11, 3, style="solid", lines=["EXP 05/2026", "LOT 483920"])
+    t0 = time.perf_counter()
+    preds = engine.predict([bgr(img), bgr(img)])
+    elapsed_ms = (time.perf_counter() - t0) * 1000.0
+    stages = preds[0].extra["stages_ms"]
+    assert list(stages) == ["split", "network", "decode"] and preds[1].extra["stages_ms"] == stages
+    assert all(v > 0 for v in stages.values())
+    assert 2 * sum(stages.values()) <= elapsed_ms + 0.01  # per crop, averaged over the batch of two
 
 
 def test_blank_crop_reads_nothing_with_zero_confidence(engine):
