@@ -10,6 +10,7 @@ HEADERS = ["engine", "device", "precision", "strict acc", "norm. strict acc", "C
            "char recall", "pre ms", "OCR ms", "total ms", "FPS", "batch FPS"]
 REJECTION_HEADERS = ["engine", "threshold from", "threshold", "precision", "coverage", "accuracy at full coverage"]
 TELEMETRY_HEADERS = ["power W", "mJ/read", "peak °C"]
+STAGE_HEADERS = ["engine", "stage", "mean ms", "p90 ms", "share"]
 REFERENCE_CSV = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "paper_reference.csv")
 
 
@@ -56,16 +57,15 @@ def rejection(docs):
 
 
 def stages(docs):
-    """(headers, rows): where an engine's OCR time per crop goes (batch 1), for engines that
-    time their own stages (codereader: split, network, decode)."""
+    """(headers, rows): where an engine's OCR time per crop goes (batch 1), one row a stage, for
+    engines that time their own stages (codereader: split, network, decode)."""
     rows = []
     for doc in docs:
-        staged = (doc.get("summary") or {}).get("stages")
-        if staged:
-            rows.append([(doc.get("engine") or {}).get("name", "?")] +
-                        ["{} {} / {}".format(st["stage"], _num(st["mean"]), _num(st["p90"])) for st in staged])
-    width = max([len(r) for r in rows] or [1])
-    return ["engine"] + ["stage mean / p90 ms"] * (width - 1), [r + [""] * (width - len(r)) for r in rows]
+        staged = (doc.get("summary") or {}).get("stages") or []
+        total = sum(st["mean"] for st in staged) or 1.0
+        name = (doc.get("engine") or {}).get("name", "?")
+        rows += [[name, st["stage"], _num(st["mean"]), _num(st["p90"]), _pct(st["mean"] / total)] for st in staged]
+    return STAGE_HEADERS, rows
 
 
 def telemetry_cells(doc):

