@@ -1,6 +1,7 @@
 """`invoke report`: compare result files (e.g. a Nano run beside an x86 run) as a terminal table,
 CSV, Markdown, and one self-contained HTML page with plots: accuracy vs latency per engine, the
-latency distribution, and the worst-read samples with their crops, truth and prediction."""
+latency distribution, and the worst-read samples with their crops, truth and prediction. The
+bench's confident-rejection and Stages tables follow the main one where runs have them."""
 import base64
 import csv
 import glob
@@ -112,7 +113,19 @@ def worst_samples(doc, n=WORST):
     return sorted(doc["samples"], key=lambda s: (-s["cer_normalised"], s["id"]))[:n]
 
 
-def render_html(docs, headers, rows, reference):
+def side_tables(docs, hosts):
+    """[(title, headers, rows)]: the bench's confident-rejection and Stages tables, a host column
+    first, for the runs that have them."""
+    out = []
+    for title, table in (("Confident rejection (norm. exact; 99 % precision wanted)", tables.rejection),
+                         ("Stages of OCR time per crop (batch 1)", tables.stages)):
+        rows = [[host] + r for doc, host in zip(docs, hosts) for r in table([doc])[1]]
+        if rows:
+            out.append((title, ["host"] + table([])[0], rows))
+    return out
+
+
+def render_html(docs, headers, rows, reference, sections=()):
     ok = [d for d in docs if d.get("status") == "ok" and d.get("samples")]
     esc = html.escape
     parts = ["<!DOCTYPE html><html><head><meta charset='utf-8'><title>OCR benchmark report</title>",
@@ -121,6 +134,8 @@ def render_html(docs, headers, rows, reference):
              "td,th{border:1px solid #ccc;padding:3px 6px}th{background:#eee}"
              ".bad{color:#b00}.ok{color:#070}code{background:#f4f4f4}</style></head><body>",
              "<h1>OCR benchmark report</h1>", "<h2>Runs</h2>", _html_table(headers, rows)]
+    for title, h, r in sections:
+        parts += ["<h2>{}</h2>".format(esc(title)), _html_table(h, r)]
     if ok:
         parts += ["<h2>Accuracy vs latency</h2>",
                   "<img id='acc-latency' alt='accuracy vs latency' src='data:image/png;base64,{}'>".format(
@@ -165,14 +180,17 @@ def report_cli(paths, out, echo=print):
     headers, rows = tables.comparison(docs)
     hosts = [(d.get("machine") or {}).get("hostname", "?") for d in docs]
     headers_h, rows_h = ["host"] + headers, [[h] + r for h, r in zip(hosts, rows)]
-    text = tables.render(headers_h, rows_h)  # GitHub Markdown: the terminal's and table.md's
+    sections = side_tables(docs, hosts)
+    # GitHub Markdown: the terminal's and table.md's
+    text = "\n\n".join([tables.render(headers_h, rows_h)] +
+                        ["{}\n{}".format(title, tables.render(h, r)) for title, h, r in sections])
     echo(text)
     if not os.path.isdir(out):
         os.makedirs(out)
     write_csv(os.path.join(out, "table.csv"), headers_h, rows_h)
     with io.open(os.path.join(out, "table.md"), "w", encoding="utf-8") as f:
         f.write(text + "\n")
-    page = render_html(docs, headers_h, rows_h, tables.reference())
+    page = render_html(docs, headers_h, rows_h, tables.reference(), sections)
     with io.open(os.path.join(out, "report.html"), "w", encoding="utf-8") as f:
         f.write(page)
     echo("report: {} runs -> {}".format(len(docs), os.path.join(out, "report.html")))

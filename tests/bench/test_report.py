@@ -21,8 +21,8 @@ def run_dirs(tmp_path_factory):
     out = []
     for host in ("nano-01", "x86"):
         folder = str(base / host)
-        assert cli.bench(engines=["ppocr-onnx-rec"], data=manifest, out=folder, warmup=0, telemetry=False,
-                         echo=lambda *a: None) == 0
+        assert cli.bench(engines=["ppocr-onnx-rec", "codereader"], data=manifest, out=folder, warmup=0,
+                         telemetry=False, echo=lambda *a: None) == 0
         out.append(folder)
     return out
 
@@ -38,12 +38,17 @@ def _chromium():
 def test_report_files_and_rendering(run_dirs, tmp_path):
     lines = []
     assert report.report_cli(run_dirs, str(tmp_path), echo=lines.append) == 0
-    assert "2 runs" in lines[-1]
+    assert "4 runs" in lines[-1]
     with open(str(tmp_path / "table.csv")) as f:
         rows = list(csv.reader(f))
-    assert rows[0][:3] == ["host", "engine", "device"] and len(rows) == 3
-    assert (tmp_path / "table.md").read_text().startswith("| host")
+    assert rows[0][:3] == ["host", "engine", "device"] and len(rows) == 5
+    md = (tmp_path / "table.md").read_text()
+    assert md.startswith("| host")
+    # the side tables: each run's oracle threshold (and codereader's shipped one), codereader's stages
+    assert "Confident rejection" in md and "engine (calibrated)" in md
+    assert "Stages of OCR time" in md and md.count("| codereader | decode ") == 2
     page = (tmp_path / "report.html").read_text()
+    assert "<h2>Stages of OCR time per crop (batch 1)</h2>" in page
     assert page.count("data:image/png;base64,") >= 2 + 3  # two plots + crops of worst reads
 
     browser = _chromium()
