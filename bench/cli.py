@@ -156,16 +156,10 @@ def print_tables(docs, ds, samples, echo=print):
     echo("Dataset: {} ({} samples{})".format(ds.path, len(samples),
                                              ", {} problems".format(len(ds.problems)) if ds.problems else ""))
     echo(tables.render(headers, rows))
-    kh, kr = tables.rejection(docs)
-    if kr:
+    for title, note, h, r in tables.side_tables(docs):
         echo("")
-        echo("Confident rejection: reads accepted at confidence >= threshold (norm. exact; 99 % precision wanted)")
-        echo(tables.render(kh, kr))
-    sh, sr = tables.stages(docs)
-    if sr:
-        echo("")
-        echo("Stages of OCR time per crop (batch 1): on a Nano the network runs on the GPU, the rest in Python")
-        echo(tables.render(sh, sr))
+        echo("{}: {}".format(title, note))
+        echo(tables.render(h, r))
     rh, rr, source = tables.reference()
     echo("")
     echo("Reference: the paper's published numbers (its own 100 private crops; not the same data)")

@@ -113,18 +113,6 @@ def worst_samples(doc, n=WORST):
     return sorted(doc["samples"], key=lambda s: (-s["cer_normalised"], s["id"]))[:n]
 
 
-def side_tables(docs, hosts):
-    """[(title, headers, rows)]: the bench's confident-rejection and Stages tables, a host column
-    first, for the runs that have them."""
-    out = []
-    for title, table in (("Confident rejection (norm. exact; 99 % precision wanted)", tables.rejection),
-                         ("Stages of OCR time per crop (batch 1)", tables.stages)):
-        rows = [[host] + r for doc, host in zip(docs, hosts) for r in table([doc])[1]]
-        if rows:
-            out.append((title, ["host"] + table([])[0], rows))
-    return out
-
-
 def render_html(docs, headers, rows, reference, sections=()):
     ok = [d for d in docs if d.get("status") == "ok" and d.get("samples")]
     esc = html.escape
@@ -134,8 +122,8 @@ def render_html(docs, headers, rows, reference, sections=()):
              "td,th{border:1px solid #ccc;padding:3px 6px}th{background:#eee}"
              ".bad{color:#b00}.ok{color:#070}code{background:#f4f4f4}</style></head><body>",
              "<h1>OCR benchmark report</h1>", "<h2>Runs</h2>", _html_table(headers, rows)]
-    for title, h, r in sections:
-        parts += ["<h2>{}</h2>".format(esc(title)), _html_table(h, r)]
+    for title, note, h, r in sections:
+        parts += ["<h2>{}</h2><p>{}</p>".format(esc(title), esc(note)), _html_table(h, r)]
     if ok:
         parts += ["<h2>Accuracy vs latency</h2>",
                   "<img id='acc-latency' alt='accuracy vs latency' src='data:image/png;base64,{}'>".format(
@@ -180,10 +168,10 @@ def report_cli(paths, out, echo=print):
     headers, rows = tables.comparison(docs)
     hosts = [(d.get("machine") or {}).get("hostname", "?") for d in docs]
     headers_h, rows_h = ["host"] + headers, [[h] + r for h, r in zip(hosts, rows)]
-    sections = side_tables(docs, hosts)
+    sections = tables.side_tables(docs, hosts)
     # GitHub Markdown: the terminal's and table.md's
     text = "\n\n".join([tables.render(headers_h, rows_h)] +
-                        ["{}\n{}".format(title, tables.render(h, r)) for title, h, r in sections])
+                        ["{}: {}\n{}".format(title, note, tables.render(h, r)) for title, note, h, r in sections])
     echo(text)
     if not os.path.isdir(out):
         os.makedirs(out)

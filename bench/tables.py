@@ -68,6 +68,26 @@ def stages(docs):
     return STAGE_HEADERS, rows
 
 
+def side_tables(docs, hosts=None):
+    """[(title, note, headers, rows)]: the tables printed after the comparison, for the
+    runs that have them; with `hosts` (one a doc) a host column first, as `invoke report` shows."""
+    out = []
+    for title, note, table in (
+            ("Confident rejection", "reads accepted at confidence >= threshold (norm. exact; 99 % precision wanted)",
+             rejection),
+            ("Stages of OCR time per crop (batch 1)", "on a Nano the network runs on the GPU, the rest in Python",
+             stages)):
+        headers = table([])[0]
+        if hosts is None:
+            rows = table(docs)[1]
+        else:
+            headers = ["host"] + headers
+            rows = [[host] + r for doc, host in zip(docs, hosts) for r in table([doc])[1]]
+        if rows:
+            out.append((title, note, headers, rows))
+    return out
+
+
 def telemetry_cells(doc):
     tel = ((doc.get("summary") or {}).get("telemetry") or {})
     return [_num(tel.get("mean_power_w"), 2), _num(tel.get("energy_per_read_mj"), 1),

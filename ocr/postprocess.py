@@ -233,7 +233,7 @@ class Grammar(object):
             self._eclose[s] = {u: v for u, v in best.items() if self.trans[u] or u == self.accept}
         return self._eclose[s]
 
-    def closure(self, layer, then=" "):
+    def closure(self, layer, then):
         """Follow epsilon edges: {state: (cost, path)} -> the cheapest way into every reachable
         state that can read the character `then` (or a look-alike of it), or into the accepting
         state when `then` is None. Only those matter to `correct`, which knows the next character:
@@ -288,10 +288,8 @@ class Grammar(object):
             for u, (cu, _) in self.eclosure(t).items():
                 for cs, v in self.trans[u]:
                     for c in cs:
-                        to = table.setdefault(c, {})
-                        if cu < to.get(v, math.inf):
-                            to[v] = cu
-            self._moves[t] = {c: list(to.items()) for c, to in table.items()}
+                        _keep_cheapest(table.setdefault(c, {}), v, cu, None)
+            self._moves[t] = {c: [(v, cv) for v, (cv, _) in to.items()] for c, to in table.items()}
         return self._moves[t]
 
     def least_cost(self, kernel):
