@@ -10,9 +10,9 @@ import tempfile
 import time
 
 from bench import jetson
+from ocr import ROOT
 
 SCHEMA = "nano-ocr-kit/bench-result/1"
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def write_json_atomic(path, obj):

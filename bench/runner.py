@@ -18,11 +18,10 @@ import time
 
 import yaml
 
-from ocr import metrics
+from ocr import ROOT, metrics
 
 from . import results
 
-ROOT = results.ROOT
 DEFAULT_WARMUP_IMAGE = os.path.join(ROOT, "ocr", "data", "warmup.png")
 
 
