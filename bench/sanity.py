@@ -84,13 +84,13 @@ def load_interpreters():
 
 def expected_versions(l4t):
     """The versions.yml entry of this L4T release, picked as the docker tasks pick it
-    (containers.l4t_key); off a Jetson, or for a release the table lacks, the default entry (so
+    (versions.l4t_key); off a Jetson, or for a release the table lacks, the default entry (so
     check_l4t reports the unknown release instead of raising)."""
-    from bench import containers
-    table = containers.load_table()
+    from bench import versions
+    table = versions.load_table()
     try:
-        key = containers.l4t_key(table, l4t) if l4t else table["default_l4t"]
-    except containers.DockerProblem:
+        key = versions.l4t_key(table, l4t) if l4t else table["default_l4t"]
+    except versions.TableProblem:
         key = table["default_l4t"]
     return table["l4t"][key]
 
