@@ -80,7 +80,7 @@ def engines(c):
 def sanity(c, only=None, models=None, iterations=0, warmup=-1, paddle_python=None, jetson_benchmarks=None,
            engines=None, out=None):
     """Is this device healthy? Platform, stack, one OCR read per engine, reference throughput (PASS/FAIL/SKIP)."""
-    from bench import sanity as checks
+    from bench.sanity import cli as checks
     _fail_on(checks.sanity_cli(only, checks.split_list(models), int(iterations) or None,
                                None if int(warmup) < 0 else int(warmup), paddle_python, jetson_benchmarks,
                                checks.split_list(engines), out))
