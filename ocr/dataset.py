@@ -15,7 +15,9 @@ import json
 import os
 import sys
 
-DEFAULT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "default")
+from ocr import ROOT
+
+DEFAULT_DIR = os.path.join(ROOT, "ocr", "data", "default")
 MANIFEST_NAMES = ("manifest.jsonl", "labels.jsonl")
 
 
