@@ -1,6 +1,7 @@
 """Calibration crops for export checks and the precision guard: the kit's dataset when there is
 one, else a few code-like crops drawn by the synthesiser's text_crop (deterministic, so tests
 compare like with like)."""
+
 DEFAULT_LIMIT = 50
 
 
