@@ -3,13 +3,22 @@ roles, the image builds (images/, as build args) and `invoke sanity` (the pins i
 Python 3.6-compatible: this runs on the Nano's system Python.
 """
 import os
+import sys
 
 import yaml
 
 from bench import jetson
 from ocr import ROOT
 
-VERSIONS = os.path.join(ROOT, "versions.yml")
+
+def table_path(root=ROOT, prefix=sys.prefix):
+    """The checkout's versions.yml, else the copy the wheel installed under <prefix>/share."""
+    checkout = os.path.join(root, "versions.yml")
+    installed = os.path.join(prefix, "share", "nano-ocr-kit", "versions.yml")
+    return installed if not os.path.isfile(checkout) and os.path.isfile(installed) else checkout
+
+
+VERSIONS = table_path()
 TEGRA_RELEASE = "/etc/nv_tegra_release"
 
 

@@ -30,3 +30,15 @@ def test_missing_table_entry_names_it():
     with pytest.raises(versions.TableProblem, match="versions.yml has no 'pins.nothing'"):
         versions.lookup(TABLE["l4t"][KEY], "pins.nothing")
     assert versions.lookup({"a": {"b": None}}, "a.b") == ""
+
+
+def test_an_installed_kit_reads_the_table_its_wheel_installed(tmp_path):
+    site = tmp_path / "venv" / "lib" / "site-packages"   # ROOT of a kit installed from its wheel
+    site.mkdir(parents=True)
+    assert versions.table_path(str(site), str(tmp_path / "venv")) == str(site / "versions.yml")  # says what is missing
+    share = tmp_path / "venv" / "share" / "nano-ocr-kit"
+    share.mkdir(parents=True)
+    (share / "versions.yml").write_text("default_l4t: '32.7'\n")
+    assert versions.table_path(str(site), str(tmp_path / "venv")) == str(share / "versions.yml")
+    assert versions.load_table(versions.table_path(str(site), str(tmp_path / "venv"))) == {"default_l4t": "32.7"}
+    assert versions.VERSIONS == versions.table_path()  # here: the checkout's
