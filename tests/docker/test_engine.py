@@ -125,3 +125,23 @@ def test_invoke_task_from_the_shell(cpu_image):
     proc = subprocess.run([invoke, "docker.test", "--image", "cpu"], cwd=ROOT, stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, universal_newlines=True)
     assert proc.returncode == 0 and "[cpu] test.py passed" in proc.stdout, proc.stdout
+
+
+def test_the_nanos_images_role_builds_from_its_copy_of_the_checkout(engine, tmp_path):
+    # ansible/roles/images as setup-nano.yml runs it, against this engine: it packs the checkout's
+    # paths, unpacks them and runs `invoke docker.build` there; a second run changes nothing.
+    from tests.ansible.helpers import BIN, playbook, recap
+    src = tmp_path / "src"
+    play = tmp_path / "images.yml"
+    play.write_text(json.dumps([{"hosts": "localhost", "connection": "local", "gather_facts": False, "roles": [{
+        "role": os.path.join(ROOT, "ansible", "roles", "images"),
+        "vars": {"images_enabled": True, "images_src": ROOT, "images_dir": str(src),
+                 "images_invoke": os.path.join(BIN, "invoke"),
+                 "images_command": "invoke docker.build --image paddle --test-mode",
+                 "images_tags": ["{{ tag }}"], "images_pack": str(tmp_path / "kit-src.tar.gz")}}]}]))
+    code, out = playbook([str(play), "-e", "tag=kit-ci/not-built-yet:0"], timeout=1800)
+    assert code == 0, out[-3000:]
+    with open(str(src / "build" / "docker" / "paddle.log")) as f:   # the copy's own build, not this checkout's
+        assert "Successfully tagged " + config.tag("paddle", KEY) in f.read()
+    code, out = playbook([str(play), "-e", "tag=" + config.tag("paddle", KEY)])
+    assert code == 0 and recap(out)["localhost"]["changed"] == 0, out[-3000:]
