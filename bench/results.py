@@ -1,6 +1,7 @@
 """Result files: written atomically (temp file + rename, so an interrupted run leaves no half-written
 file), and self-describing (machine, device state, git commit, exact command)."""
 import getpass
+import io
 import json
 import os
 import platform
@@ -16,26 +17,27 @@ SCHEMA = "nano-ocr-kit/bench-result/1"
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def _umask():
+def umask():
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
 
 
-def write_json_atomic(path, obj, overwrite=True):
-    """Write JSON to `path` so that readers see the old file or the whole new one, never a part.
+def write_atomic(path, write, overwrite=True):
+    """Call write(file) on a temp file beside `path`, then put it in place, so that readers see
+    the old file or the whole new one, never a part (an interrupt or a full disk leaves nothing).
     With overwrite=False an existing file is kept and FileExistsError raised (a result file is
     never replaced). The file gets the user's umask (mkstemp alone would make it 0600)."""
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         os.makedirs(folder)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=folder)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=os.path.splitext(path)[1], dir=folder)
     try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(obj, f, indent=1, sort_keys=False)
+        with io.open(fd, "w", encoding="utf-8", newline="") as f:
+            write(f)
             f.flush()
             os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())
+        os.chmod(tmp, 0o666 & ~umask())
         if overwrite:
             os.replace(tmp, path)
         else:
@@ -47,6 +49,10 @@ def write_json_atomic(path, obj, overwrite=True):
     return path
 
 
+def write_json_atomic(path, obj, overwrite=True):
+    return write_atomic(path, lambda f: json.dump(obj, f, indent=1, sort_keys=False), overwrite)
+
+
 def _publish_new(tmp, path):
     try:
         os.link(tmp, path)  # atomic, and refuses an existing name (rename would replace it)
@@ -54,7 +60,7 @@ def _publish_new(tmp, path):
         raise
     except OSError:  # a file system without hard links
         if os.path.exists(path):
-            raise FileExistsError("{} exists".format(path))
+            raise FileExistsError("{} exists".format(path)) from None
         os.replace(tmp, path)
     else:
         os.unlink(tmp)
@@ -66,7 +72,7 @@ def read_result(path):
         try:
             obj = json.loads(f.read().decode("utf-8"))
         except UnicodeDecodeError as exc:
-            raise ValueError("not UTF-8 ({})".format(exc))
+            raise ValueError("not UTF-8 ({})".format(exc)) from None
     if not isinstance(obj, dict) or obj.get("schema") != SCHEMA:
         schema = obj.get("schema") if isinstance(obj, dict) else type(obj).__name__
         raise ValueError("not a bench result (schema {!r})".format(schema))

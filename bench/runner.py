@@ -63,7 +63,7 @@ def load_interpreters(path=None):
         mark = getattr(exc, "problem_mark", None)
         where = ":{}".format(mark.line + 1) if mark is not None else ""
         raise ValueError("{}{}: not valid YAML ({})".format(
-            path, where, getattr(exc, "problem", None) or str(exc).splitlines()[0]))
+            path, where, getattr(exc, "problem", None) or str(exc).splitlines()[0])) from None
     if not isinstance(data, dict):
         raise ValueError("{}: want a mapping engine -> python path".format(path))
     return {str(k): str(v) for k, v in data.items()}
@@ -153,7 +153,7 @@ def stream_worker(python, job, on_event, timeout=None, watchdog=None):
             try:
                 line = lines.get(timeout=limit)
             except queue.Empty:
-                raise WorkerTimeout("worker silent for {:g} s {}: ended".format(limit, watchdog.what()))
+                raise WorkerTimeout("worker silent for {:g} s {}: ended".format(limit, watchdog.what())) from None
             if line is None:
                 break
             line = line.strip()

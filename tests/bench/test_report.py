@@ -41,14 +41,15 @@ def test_report_files_and_rendering(run_dirs, tmp_path):
     assert "4 runs" in lines[-1]
     with open(str(tmp_path / "table.csv")) as f:
         rows = list(csv.reader(f))
-    assert rows[0][:3] == ["host", "engine", "device"] and len(rows) == 5
+    assert rows[0][:4] == ["dataset", "host", "engine", "device"] and len(rows) == 5
+    assert rows[1][0].startswith("data (sha256 ")  # the folder holding the manifest, and its hash
     md = (tmp_path / "table.md").read_text()
-    assert md.startswith("| host")
+    assert md.startswith("Dataset: data (sha256 ") and "\n| host" in md
     # the side tables: each run's oracle threshold (and codereader's shipped one), codereader's stages
     assert "Confident rejection" in md and "engine (calibrated)" in md
     assert "Stages of OCR time" in md and md.count("| codereader | decode ") == 2
     page = (tmp_path / "report.html").read_text()
-    assert "<h2>Stages of OCR time per crop (batch 1)</h2>" in page
+    assert "<h3>Stages of OCR time per crop (batch 1) [data (sha256 " in page
     assert page.count("data:image/png;base64,") >= 2 + 3  # two plots + crops of worst reads
 
     browser = _chromium()
@@ -61,7 +62,7 @@ def test_report_files_and_rendering(run_dirs, tmp_path):
     dom = subprocess.run(flags + ["--dump-dom", url], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          universal_newlines=True, timeout=120).stdout
     assert "<h1>OCR benchmark report</h1>" in dom and "Worst reads" in dom
-    assert 'id="acc-latency"' in dom and "ppocr-onnx-rec" in dom
+    assert 'class="acc-latency"' in dom and "ppocr-onnx-rec" in dom
     shot = str(tmp_path / "shot.png")
     subprocess.run(flags + ["--screenshot=" + shot, "--window-size=1200,1600", url], stdout=subprocess.PIPE,
                    stderr=subprocess.PIPE, timeout=120)
