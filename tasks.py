@@ -16,11 +16,13 @@ def _fail_on(code):
 # --- datasets -------------------------------------------------------------------------------
 @task(positional=["path"], help={"path": "a JSONL manifest, or a folder holding manifest.jsonl / labels.jsonl; "
                                          "'default' = the embedded synthetic set",
-            "show_problems": "how many problems to list (default 50)"})
-def dataset_check(c, path, show_problems=50):
+            "show_problems": "how many problems to list (default 50)",
+            "allow_outside_images": "accept image paths that leave the manifest's folder (absolute or ../)"})
+def dataset_check(c, path, show_problems=50, allow_outside_images=False):
     """Load a dataset manifest and print a summary: count, charset, lengths, problems."""
     from ocr import dataset
-    _fail_on(dataset.check_cli(None if path == "default" else path, show_problems=int(show_problems)))
+    _fail_on(dataset.check_cli(None if path == "default" else path, show_problems=int(show_problems),
+                               allow_outside=allow_outside_images))
 
 
 @task(help={"n": "how many crops (default 300)", "seed": "random seed (default 0)",

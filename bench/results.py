@@ -1,5 +1,6 @@
 """Result files: written atomically (temp file + rename, so an interrupted run leaves no half-written
 file), and self-describing (machine, device state, git commit, exact command)."""
+import errno
 import getpass
 import io
 import json
@@ -176,6 +177,8 @@ def run_id():
 
 def new_run_dir(out, tries=20):
     """Create a fresh run folder under `out` (exclusive mkdir: never one another run uses)."""
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise NotADirectoryError(errno.ENOTDIR, "Not a directory", out)
     if not os.path.isdir(out):
         os.makedirs(out, exist_ok=True)
     for _ in range(tries):

@@ -317,10 +317,10 @@ def format_summary(info, show_problems=50):
     return "\n".join(out)
 
 
-def check_cli(path=None, show_problems=50, out=sys.stdout):
+def check_cli(path=None, show_problems=50, out=sys.stdout, allow_outside=False):
     """`invoke dataset.check`: print the summary; exit code 1 when the manifest is unusable."""
     try:
-        ds = load(path)
+        ds = load(path, allow_outside=allow_outside)
     except DatasetError as exc:
         print("dataset.check: " + str(exc), file=out)
         return 1
