@@ -71,12 +71,19 @@ def csv_text(headers, rows):
 
 
 def _png(fig):
+    """The figure as base64 PNG (the legend beside the axes is kept: bbox tight); closes it."""
+    import matplotlib.pyplot as plt
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=96, bbox_inches="tight")
+    plt.close(fig)
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
 def plot_accuracy_latency(docs, title=""):
+    return _png(accuracy_latency_figure(docs, title))
+
+
+def accuracy_latency_figure(docs, title=""):
     """One marker per run, named in a legend beside the axes (labels on the points overlap)."""
     import matplotlib
     matplotlib.use("Agg")
@@ -97,9 +104,7 @@ def plot_accuracy_latency(docs, title=""):
     ax.set_ylabel("normalised strict accuracy (%)")
     ax.set_ylim(0, 102)
     ax.grid(alpha=0.3)
-    data = _png(fig)
-    plt.close(fig)
-    return data
+    return fig
 
 
 def plot_latency_distribution(docs, title=""):
@@ -118,9 +123,7 @@ def plot_latency_distribution(docs, title=""):
     ax.set_xscale("log")
     ax.set_xlabel("total latency per crop (ms, log)")
     ax.grid(alpha=0.3, axis="x")
-    data = _png(fig)
-    plt.close(fig)
-    return data
+    return _png(fig)
 
 
 def crop_thumbnail(doc, sample):

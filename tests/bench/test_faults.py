@@ -25,7 +25,7 @@ from tests.conftest import ROOT, require_tier
 from tests.helpers import write_manifest
 
 ITEMS = [("f1", ["LOT 4711"]), ("f2", ["EXP 2025.05.02"]), ("f3", ["MFG 2024", "LOT 250508"])]
-FAST = dict(warmup=0, batch=0, telemetry=False)
+FAST = {"warmup": 0, "batch": 0, "telemetry": False}
 ENGINES = ["codereader", "ppocr-onnx-rec"]
 FAULT_WORKER = '''
 import os, signal, sys, time
