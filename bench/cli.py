@@ -138,6 +138,13 @@ def _make_run_dir(out, echo):
         return None
 
 
+def _remove_empty(folder):
+    try:
+        os.rmdir(folder)  # only if empty: a run that kept nothing leaves no folder
+    except OSError:
+        pass
+
+
 def _save(run_dir, name, doc, echo):
     """Write one engine's result (never over an existing file); its path, or None."""
     if run_dir is None:
@@ -208,6 +215,8 @@ def bench(all_engines=False, engines=(), data=None, warmup=None, batch=None, lim
     finally:
         if sampler is not None:
             sampler.stop()
+        if run_dir and not kept:
+            _remove_empty(run_dir)
         if trusted is None:
             os.environ.pop("KIT_TRUST_MODELS", None)
         else:

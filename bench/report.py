@@ -52,8 +52,8 @@ def by_dataset(docs):
     groups = collections.OrderedDict()
     for d in docs:
         info = d.get("dataset") or {}
-        groups.setdefault((results.dataset_label(info), info.get("sha256")), []).append(d)
-    return [(label, group) for (label, _), group in groups.items()]
+        groups.setdefault((results.dataset_label(info), info.get("sha256"), info.get("measured")), []).append(d)
+    return [(key[0], group) for key, group in groups.items()]
 
 
 def samples_of(doc):

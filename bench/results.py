@@ -192,12 +192,15 @@ def new_run_dir(out, tries=20):
 
 
 def dataset_label(info):
-    """'default (sha256 3f2a9c1b0e4d)' for a result's `dataset` block: the name and the hash
-    that say which rows were measured on the same data."""
+    """'default (sha256 3f2a9c1b0e4d)' for a result's `dataset` block: the name, the hash and
+    (after --limit) the part of it measured: what says which rows were measured on the same data."""
     info = info or {}
     name = (info.get("meta") or {}).get("name") if isinstance(info.get("meta"), dict) else None
     path = info.get("path") or "?"
     if not name:
         folder, base = os.path.split(path)
         name = os.path.basename(folder) if base in ("manifest.jsonl", "labels.jsonl") else base
-    return "{} (sha256 {})".format(name or "?", (info.get("sha256") or "?")[:12])
+    subset = ""
+    if info.get("measured") is not None and info.get("measured") != info.get("samples"):
+        subset = ", first {} of {} samples".format(info["measured"], info.get("samples"))
+    return "{} (sha256 {}{})".format(name or "?", (info.get("sha256") or "?")[:12], subset)

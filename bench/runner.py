@@ -280,7 +280,8 @@ def run_engine(engine, options, pre, dataset, samples, python, warmup, batch, wa
                 "worker": run.events.get("hello"), "load_s": run.events.get("loaded", {}).get("load_s"),
                 "packages": run.events.get("loaded", {}).get("packages")},
         "machine": machine if machine is not None else results.machine(),
-        "dataset": dataset.describe(),
+        # the data identity, and how many of its samples this run measured (--limit)
+        "dataset": dict(dataset.describe(), measured=len(samples)),
     }
     if run.status == "ok":
         records, errors = run.score()

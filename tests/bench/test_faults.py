@@ -49,6 +49,8 @@ def create(name, **options):
                 os.kill(os.getpid(), signal.SIGSTOP)
             elif fault == "kill":
                 os.kill(os.getpid(), signal.SIGKILL)
+            elif fault == "raise":
+                raise RuntimeError("injected\\nsecond line")
         return real_predict(crops)
     engine.predict = predict
     return engine
@@ -363,6 +365,16 @@ def test_watchdog_gives_loading_and_throughput_their_own_time():
     dog.saw({"event": "sample"})
     dog.saw({"event": "sample"})
     assert dog.limit() == 20  # the throughput pass answers once for every crop
+
+
+def test_a_sample_that_fails_in_the_engine_costs_that_sample_only(tmp_path, manifest, fault_python, monkeypatch):
+    monkeypatch.setenv("KIT_FAULT", "raise")
+    monkeypatch.setenv("KIT_FAULT_AT", "2")
+    code, out = _bench(tmp_path, manifest, ["codereader"], interp={"codereader": fault_python})
+    assert code == 0, out
+    doc = _docs(tmp_path / "res")["codereader"]
+    assert doc["status"] == "ok" and doc["summary"]["samples"] == 2 and doc["summary"]["error_ids"] == ["f2"]
+    assert doc["errors"][0]["error"] == "RuntimeError: injected"
 
 
 # --- weaker: Ctrl-C ---------------------------------------------------------------------------------------

@@ -125,6 +125,13 @@ def test_runs_on_different_datasets_are_grouped_never_interleaved(run_dirs, tmp_
         "data (sha256 ffffffffffff)"] * 2
 
 
+def test_a_limited_run_is_not_compared_with_a_full_one(run_dirs, tmp_path):
+    docs, _ = report.collect(run_dirs[:1])
+    part = _fake(docs[0], dataset=dict(docs[0]["dataset"], measured=1))
+    groups = report.by_dataset([docs[0], part])
+    assert [label.endswith(", first 1 of 3 samples)") for label, _ in groups] == [False, True]
+
+
 def test_scatter_names_each_run_in_a_legend(run_dirs):
     docs, _ = report.collect(run_dirs)
     fig = report.accuracy_latency_figure(docs, "dataset: x")
