@@ -79,6 +79,16 @@ def _png(fig):
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
+def _log_ms_axis(ax):
+    """A log x axis labelled 10, 20, 50, 100 ... in plain numbers (the default's minor labels
+    such as 3x10^1 run into each other)."""
+    from matplotlib import ticker
+    ax.set_xscale("log")
+    ax.xaxis.set_major_locator(ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
+    ax.xaxis.set_major_formatter(ticker.FormatStrFormatter("%g"))
+    ax.xaxis.set_minor_formatter(ticker.NullFormatter())
+
+
 def plot_accuracy_latency(docs, title=""):
     return _png(accuracy_latency_figure(docs, title))
 
@@ -99,7 +109,7 @@ def accuracy_latency_figure(docs, title=""):
     ax.set_title(title, fontsize=9)
     ax.axvline(1000.0 / 30, color="grey", ls="--", lw=1)
     ax.text(1000.0 / 30, 2, " 30 FPS", color="grey", fontsize=8)
-    ax.set_xscale("log")
+    _log_ms_axis(ax)
     ax.set_xlabel("mean total latency per crop (ms, log)")
     ax.set_ylabel("normalised strict accuracy (%)")
     ax.set_ylim(0, 102)
@@ -120,7 +130,7 @@ def plot_latency_distribution(docs, title=""):
         ax.boxplot(data, vert=False, showfliers=True)
     ax.set_yticks(range(1, len(docs) + 1))
     ax.set_yticklabels([run_label(d) for d in docs], fontsize=8)
-    ax.set_xscale("log")
+    _log_ms_axis(ax)
     ax.set_xlabel("total latency per crop (ms, log)")
     ax.grid(alpha=0.3, axis="x")
     return _png(fig)
