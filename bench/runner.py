@@ -82,33 +82,33 @@ class WorkerTimeout(Exception):
 
 
 class Watchdog(object):
-    """How long the worker may be silent now: `load_s` until it has loaded and warmed up, then
-    `sample_s` per sample, and `sample_s` per crop for the throughput pass (one answer for all).
-    None or 0: no limit."""
+    """How long the worker may be silent now: `load_s` until its first inference is done (the
+    warm-up, or without one the first sample: a TensorRT runtime may build its engine there),
+    then `sample_s` per sample, and for the throughput pass (one answer for all crops, maybe a
+    rebuild for the batch shape) `sample_s` per crop, at least `load_s`. None or 0: no limit."""
 
     def __init__(self, job, load_s=LOAD_TIMEOUT_S, sample_s=SAMPLE_TIMEOUT_S):
         self.load_s, self.sample_s = load_s or None, sample_s or None
         self.ids = [s["id"] for s in job.get("samples", [])]
-        self.warmup = int(job.get("warmup", 0)) > 0
         self.loading, self.seen = True, 0
 
     def saw(self, ev):
         kind = ev.get("event")
-        if kind == "warmup" or (kind == "loaded" and not self.warmup):
+        if kind in ("warmup", "sample"):
             self.loading = False
-        elif kind == "sample":
+        if kind == "sample":
             self.seen += 1
 
     def limit(self):
         if self.loading:
             return self.load_s
         if self.sample_s and self.seen >= len(self.ids):
-            return self.sample_s * max(1, len(self.ids))
+            return max(self.sample_s * len(self.ids), self.load_s or 0)
         return self.sample_s
 
     def what(self):
         if self.loading:
-            return "loading the engine and warming up (--load-timeout)"
+            return "loading the engine and running its first inference (--load-timeout)"
         if self.seen < len(self.ids):
             return "on sample {} (--sample-timeout)".format(self.ids[self.seen])
         return "in the throughput pass (--sample-timeout per crop)"
@@ -118,6 +118,20 @@ def _lines_to_queue(stream, q):
     for line in stream:
         q.put(line)
     q.put(None)
+
+
+def _next_line(lines, limit):
+    """The reader's next line, waiting at most `limit` s (None: no limit) in short slices: a
+    Ctrl-C delivered to another thread only reaches the main one when it wakes up."""
+    deadline = None if limit is None else time.monotonic() + limit
+    while True:
+        wait = 0.5 if deadline is None else min(0.5, deadline - time.monotonic())
+        if wait <= 0:
+            raise queue.Empty
+        try:
+            return lines.get(timeout=wait)
+        except queue.Empty:
+            continue
 
 
 def stream_worker(python, job, on_event, timeout=None, watchdog=None):
@@ -151,7 +165,7 @@ def stream_worker(python, job, on_event, timeout=None, watchdog=None):
         while True:
             limit = watchdog.limit() if watchdog else None
             try:
-                line = lines.get(timeout=limit)
+                line = _next_line(lines, limit)
             except queue.Empty:
                 raise WorkerTimeout("worker silent for {:g} s {}: ended".format(limit, watchdog.what())) from None
             if line is None:

@@ -44,11 +44,15 @@ def create(name, **options):
         calls.append(1)
         if len(calls) == at:
             if fault == "hang":
+                if os.environ.get("KIT_FAULT_MARK"):  # says "hanging now" to a test that waits for it
+                    open(os.environ["KIT_FAULT_MARK"], "w").close()
                 time.sleep(3600)
             elif fault == "stop":
                 os.kill(os.getpid(), signal.SIGSTOP)
             elif fault == "kill":
                 os.kill(os.getpid(), signal.SIGKILL)
+            elif fault == "interrupt":
+                os.kill(os.getpid(), signal.SIGINT)
             elif fault == "raise":
                 raise RuntimeError("injected\\nsecond line")
         return real_predict(crops)
@@ -284,6 +288,19 @@ def test_full_disk(tmp_path, manifest):
         subprocess.call(["umount", full])
 
 
+def test_report_to_a_read_only_folder_is_one_line(tmp_path, manifest):
+    code, _ = _bench(tmp_path, manifest, ["codereader"], limit=1)
+    assert code == 0
+    ro = str(tmp_path / "ro")
+    _mount_tmpfs(ro, "ro,size=1m")
+    try:
+        lines = []
+        assert report.report_cli([str(tmp_path / "res")], os.path.join(ro, "report"), echo=lines.append) == 1
+        assert lines[-1].startswith("report: cannot write under ") and "Read-only file system" in lines[-1]
+    finally:
+        subprocess.call(["umount", ro])
+
+
 # --- 8. one line instead of a traceback --------------------------------------------------------------------
 @pytest.mark.parametrize("header,why", [('{"manifest": [1]}', "want an object"),
                                         ('{"manifest": {"line_join": 5}}', "must be a string")])
@@ -341,8 +358,10 @@ def test_models_folder_without_sums_is_refused_unless_trusted(tmp_path, manifest
 @pytest.mark.parametrize("fault,at,timeouts,why", [
     ("hang", 2, {"sample_timeout": 2}, "on sample f2 (--sample-timeout)"),
     ("stop", 3, {"sample_timeout": 2}, "on sample f3 (--sample-timeout)"),
-    ("load-hang", 1, {"load_timeout": 2}, "loading the engine and warming up (--load-timeout)"),
-    ("kill", 2, {}, "worker exited -9")])
+    ("load-hang", 1, {"load_timeout": 2}, "loading the engine and running its first inference (--load-timeout)"),
+    ("hang", 1, {"load_timeout": 2, "sample_timeout": 60}, "its first inference (--load-timeout)"),
+    ("kill", 2, {}, "worker exited -9"),
+    ("interrupt", 2, {}, "worker exited -2: KeyboardInterrupt")])
 def test_faulty_worker_costs_its_engine_only(tmp_path, manifest, fault_python, monkeypatch, fault, at, timeouts, why):
     monkeypatch.setenv("KIT_FAULT", fault)
     monkeypatch.setenv("KIT_FAULT_AT", str(at))
@@ -355,16 +374,21 @@ def test_faulty_worker_costs_its_engine_only(tmp_path, manifest, fault_python, m
     assert docs["ppocr-onnx-rec"]["status"] == "ok" and docs["ppocr-onnx-rec"]["summary"]["samples"] == 3
 
 
-def test_watchdog_gives_loading_and_throughput_their_own_time():
-    dog = runner.Watchdog({"warmup": 30, "samples": [{"id": "a"}, {"id": "b"}]}, load_s=3600, sample_s=10)
-    assert dog.limit() == 3600
+@pytest.mark.parametrize("warmup", [True, False])
+def test_watchdog_gives_loading_and_throughput_their_own_time(warmup):
+    dog = runner.Watchdog({"samples": [{"id": "a"}, {"id": "b"}]}, load_s=600, sample_s=10)
+    assert dog.limit() == 600
     dog.saw({"event": "loaded"})
-    assert dog.limit() == 3600  # warm-up may build a TensorRT engine: still the load phase
-    dog.saw({"event": "warmup"})
-    assert dog.limit() == 10
+    assert dog.limit() == 600  # the first inference may build a TensorRT engine: still the load phase
+    dog.saw({"event": "warmup" if warmup else "sample"})
+    assert dog.limit() == 10 and ("on sample " in dog.what())
     dog.saw({"event": "sample"})
-    dog.saw({"event": "sample"})
-    assert dog.limit() == 20  # the throughput pass answers once for every crop
+    dog.saw({"event": "sample"} if warmup else {"event": "ignored"})
+    assert dog.limit() == 600  # the throughput pass: one answer for every crop, at least the load time
+    dog = runner.Watchdog({"samples": [{"id": str(i)} for i in range(100)]}, load_s=600, sample_s=10)
+    for _ in range(101):
+        dog.saw({"event": "sample"})
+    assert dog.limit() == 1000
 
 
 def test_a_sample_that_fails_in_the_engine_costs_that_sample_only(tmp_path, manifest, fault_python, monkeypatch):
@@ -381,19 +405,23 @@ def test_a_sample_that_fails_in_the_engine_costs_that_sample_only(tmp_path, mani
 def test_ctrl_c_says_which_result_files_were_kept(tmp_path, manifest, fault_python):
     cfg = tmp_path / "interp.yml"
     cfg.write_text("ppocr-onnx-rec: {}\n".format(fault_python))
-    env = dict(os.environ, KIT_FAULT="hang", KIT_FAULT_AT="1")
+    mark = tmp_path / "hanging"
+    env = dict(os.environ, KIT_FAULT="hang", KIT_FAULT_AT="1", KIT_FAULT_MARK=str(mark))
     proc = subprocess.Popen([sys.executable, "-m", "invoke", "bench", "--engine", "codereader", "--engine",
                              "ppocr-onnx-rec", "--data", manifest, "--warmup", "0", "--batch", "0", "--no-telemetry",
                              "--interpreters", str(cfg), "--out", str(tmp_path / "res")], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True,
                             start_new_session=True)
-    for _ in range(1200):  # until the first engine's result is written (the second then hangs)
-        if glob.glob(str(tmp_path / "res" / "*" / "codereader.json")) or proc.poll() is not None:
+    for _ in range(2400):  # until the first engine is saved and the second one's worker hangs
+        if mark.exists() or proc.poll() is not None:
             break
         time.sleep(0.25)
-    time.sleep(1.0)
     os.killpg(proc.pid, signal.SIGINT)  # what a terminal's Ctrl-C does: the whole process group
-    out = proc.communicate(timeout=120)[0]
+    try:
+        out = proc.communicate(timeout=300)[0]
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        pytest.fail("bench still running 300 s after Ctrl-C:\n" + proc.communicate()[0][-3000:])
     kept = glob.glob(str(tmp_path / "res" / "*" / "*.json"))
     _no_traceback(out)
     assert proc.returncode == 130, out
