@@ -67,7 +67,7 @@ def bench(c, all=False, engine=None, data=None, warmup=None, batch=None, limit=N
 @task(help={"results": "result JSON files or folders (space-separated in one string)",
             "out": "folder for table.md, table.csv and report.html (default results/report)"})
 def report(c, results, out="results/report"):
-    """Compare result JSON files: terminal table, CSV, Markdown and an HTML page with plots."""
+    """Compare result JSON files, grouped by dataset: terminal table, CSV, Markdown, HTML page with plots."""
     from bench import report as rep
     _fail_on(rep.report_cli(results.split(), out))
 
