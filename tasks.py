@@ -5,7 +5,15 @@ Thin by design: every task parses its arguments and calls into `ocr/` (the libra
 """
 import sys
 
-from invoke import Collection, Exit, task
+from invoke import Collection, Exit, Task, task
+
+
+class _Task(Task):
+    """invoke makes the '-' of a dashed name the short flag when its first letters are taken
+    (`--=STRING` in the help, and `--` would then mean that option): never pick it."""
+
+    def arg_opts(self, name, default, taken_names):
+        return super(_Task, self).arg_opts(name, default, set(taken_names) | {"-"})
 
 
 def _fail_on(code):
@@ -35,7 +43,7 @@ def dataset_synth(c, out, n=300, seed=0, split="synth"):
 
 
 # --- benchmark ------------------------------------------------------------------------------
-@task(iterable=["engine", "option"], help={
+@task(klass=_Task, iterable=["engine", "option"], help={
     "all": "every registered engine (those unavailable here are listed under the table with why; exit 0)",
     "engine": "an engine name; repeat for several (see `invoke engines`); one that cannot run here exits 1",
     "data": "dataset manifest or folder (default: embedded synthetic set)",
