@@ -253,7 +253,8 @@ def report_cli(paths, out, echo=print):
     for p in problems:
         echo("report: skipped {}".format(p))
     if not docs:
-        echo("report: no result files found in {}".format(" ".join(paths)))
+        echo("report: no result files to compare in {}{}".format(
+            " ".join(paths), " ({} skipped above)".format(len(problems)) if problems else ""))
         return 2
     headers = tables.comparison(docs)[0]
     groups = [_group_tables(label, group, headers) for label, group in by_dataset(docs)]

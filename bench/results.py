@@ -99,8 +99,10 @@ def _shape_problem(doc):
             s["timing"][key]["mean"]
         if not isinstance(doc["samples"], list):
             return "'samples' is not a list"
-    except (KeyError, TypeError) as exc:
+    except KeyError as exc:
         return "missing {}".format(exc)
+    except TypeError:
+        return "its summary's metrics or timing are empty or not objects"
     if not s.get("samples"):
         return "status ok with no sample measured"
     return None
