@@ -226,7 +226,8 @@ def test_report_skips_empty_list_and_incomplete_results_with_one_line_each(tmp_p
     lines = []
     assert report.report_cli([str(tmp_path)], str(tmp_path / "out"), echo=lines.append) == 2
     assert len(lines) == 5 and all(line.startswith("report: ") for line in lines), lines
-    assert sum("skipped" in line for line in lines) == 4
+    assert sum(line.startswith("report: skipped ") for line in lines) == 4
+    assert lines[-1].endswith("(4 skipped above)")
 
 
 # --- 7. write failures ---------------------------------------------------------------------------------
