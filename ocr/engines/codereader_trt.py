@@ -42,8 +42,7 @@ def profiles(input_name, height, batch, max_width):
 class CodeReaderTrt(_Precision, CodeReader):
     name = "codereader-trt"
     device = "cuda"
-    needs = ("TensorRT's Python bindings + PyTorch with CUDA (Nano: JetPack's python3-libnvinfer and "
-             "torch wheel) + ocr/data/codereader/codereader.onnx")
+    needs = "TensorRT + PyTorch with CUDA (Nano: JetPack's python3-libnvinfer, NVIDIA's torch wheel)"
     default_options = _with(CodeReader.default_options, precision="fp16")
     profile = None
 
