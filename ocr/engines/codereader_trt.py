@@ -22,7 +22,7 @@ from .ppocr import MIN_WIDTH, _package_version, padded_width
 # The profile's optimum (TensorRT tunes its kernels for it; other shapes in range still run):
 # reading the 300 default crops one at a time (`invoke bench`'s latency pass), 239 of the 300
 # network calls were one line, and the median padded width was 320 (measured with the ONNX
-# codereader on this branch's first commit, threads=1).
+# codereader at commit 1df74ff, threads=1, a spy on its runner).
 OPT_BATCH, OPT_WIDTH = 1, 320
 CHANNELS = 3  # rec_batch feeds BGR
 
