@@ -19,7 +19,7 @@ class Verdict(object):
     """One item's verdict. `fields` holds the parsed dates (ISO 8601) and lot."""
 
     __slots__ = ("wall", "source", "frame", "item", "region", "box", "text", "fields", "confidence",
-                 "verdict", "reason", "latency_ms", "formats")
+                 "verdict", "reason", "latency_ms", "formats", "stages_ms")
 
     def __init__(self, **values):
         for key in self.__slots__:
@@ -30,6 +30,8 @@ class Verdict(object):
         d["time"] = iso_time(self.wall)
         d["confidence"] = round(self.confidence or 0.0, 4)
         d["latency_ms"] = round(self.latency_ms or 0.0, 2)
+        if self.stages_ms:
+            d["stages_ms"] = {k: round(v, 3) for k, v in self.stages_ms.items()}
         return d
 
     def row(self):

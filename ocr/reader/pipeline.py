@@ -87,6 +87,7 @@ class Reader(object):
         self.engine = engine or registry.create(job.engine, **job.options).load()
         self.detector = detector if detector is not None else (Detector() if job.needs_detector else None)
         self.verifier = job.verifier(getattr(self.engine, "reject_below", None))
+        self.frames_seen, self.trigger_ms = 0, 0.0  # trigger cost: frames x regions checked, ms
 
     def _crop(self, image, box):
         if box is None:
@@ -95,31 +96,39 @@ class Reader(object):
         return image[y0:y1, x0:x1], list(box)
 
     def read_region(self, frame, region, item):
-        """The verdicts of one region of one frame (several when `find: auto` finds several codes)."""
+        """The verdicts of one region of one frame (several when `find: auto` finds several codes).
+        Each carries where its time went (`stages_ms`: detect, read and the engine's own stages)."""
         image, box = self._crop(frame.image, region.box)
+        t0 = time.perf_counter()
         if region.find == "auto":
             found = self.detector.boxes(image)
             boxes = [[b[0] + box[0], b[1] + box[1], b[2] + box[0], b[3] + box[1]] for b in found]
             crops = [image[b[1]:b[3], b[0]:b[2]] for b in found]
         else:
             boxes, crops = [box], [image]
+        t1 = time.perf_counter()
         preds = self.engine.predict([np.ascontiguousarray(c) for c in crops]) if crops else []
+        stages = {"detect": (t1 - t0) * 1000.0, "read": (time.perf_counter() - t1) * 1000.0}
+        for pred in preds[:1]:  # the engine's stages are per crop, averaged over the batch
+            for name, ms in ((pred.extra or {}).get("stages_ms") or {}).items():
+                stages[name] = ms * len(crops)
         reads = list(zip(boxes, preds))
         if region.find == "auto":
             reads = [(b, p) for b, p in reads if _formats(p) is not None]
         if not reads:
-            return [self._verdict(frame, region, item, box, "", 0.0, None, REJECT, "no code found", {})]
+            return [self._verdict(frame, region, item, box, "", 0.0, None, REJECT, "no code found", {}, stages)]
         out = []
         for b, pred in reads:
             verdict, reason, fields = self.verifier.judge(pred.text, pred.confidence, _formats(pred), item)
             out.append(self._verdict(frame, region, item, b, pred.text, pred.confidence, _formats(pred),
-                                     verdict, reason, fields))
+                                     verdict, reason, fields, stages))
         return out
 
-    def _verdict(self, frame, region, item, box, text, confidence, formats, verdict, reason, fields):
+    def _verdict(self, frame, region, item, box, text, confidence, formats, verdict, reason, fields, stages=None):
         return Verdict(wall=time.time(), source=frame.source, frame=frame.index, item=item, region=region.name,
                        box=box, text=text, fields=fields, confidence=confidence, verdict=verdict,
-                       reason=reason, formats=formats, latency_ms=(time.perf_counter() - frame.t) * 1000.0)
+                       reason=reason, formats=formats, latency_ms=(time.perf_counter() - frame.t) * 1000.0,
+                       stages_ms=stages)
 
     def read_source(self, source, sink, limit=0):
         """Every item of an opened Source into `sink(verdict)`; returns the number of items."""
@@ -138,7 +147,10 @@ class Reader(object):
         for frame in source.frames():
             for region, trig in zip(self.job.regions, triggers):
                 crop, box = self._crop(frame.image, region.box)
+                t0 = time.perf_counter()
                 event = trig.update(crop)
+                self.trigger_ms += (time.perf_counter() - t0) * 1000.0
+                self.frames_seen += 1
                 if event is None:
                     continue
                 items += 1

@@ -122,6 +122,24 @@ class LotFile(object):
         return self._lot
 
 
+def _names(key):
+    """An item key, its file name, its file name without extension."""
+    base = os.path.basename(key)
+    return (key, base, os.path.splitext(base)[0])
+
+
+def _index(expect):
+    """The expectation map, also under each key's file name and stem where that is unambiguous
+    (a manifest's `crops/a.png` matches an image read from the folder as `a.png`)."""
+    out, seen = {}, {}
+    for key, text in expect.items():
+        for k in _names(key)[1:]:
+            seen.setdefault(k, []).append(text)
+    out.update({k: v[0] for k, v in seen.items() if len(v) == 1})
+    out.update(expect)
+    return out
+
+
 class Verifier(object):
     """Judges reads against a job's rules (built by ocr.reader.job)."""
 
@@ -130,6 +148,7 @@ class Verifier(object):
         self.threshold, self.formats = threshold, set(formats) if formats else None
         self.text, self.expect, self.pattern, self.date, self.lot_file = text, expect, pattern, date, lot_file
         self.match, self.now, self.date_order = match, now, date_order
+        self._expect = _index(expect) if expect is not None else None
 
     def today(self):
         return self.now or datetime.date.today()
@@ -153,11 +172,11 @@ class Verifier(object):
 
     def expected_for(self, key):
         """The expected text of an item from the expectation map, or None when it has none."""
-        if self.expect is None:
+        if self._expect is None:
             return None
-        for k in (key, os.path.basename(key), os.path.splitext(os.path.basename(key))[0]):
-            if k in self.expect:
-                return self.expect[k]
+        for k in _names(key):
+            if k in self._expect:
+                return self._expect[k]
         return None
 
     def judge(self, text, confidence, formats, key):
