@@ -20,7 +20,7 @@ from .. import synth
 
 WIDTH, HEIGHT, FPS = 640, 480, 30
 BELT = (100, 380)          # belt rows
-REGION = [200, 130, 440, 350]  # the job's region: a package covers it, its code inside it
+REGION = [200, 150, 440, 350]  # the job's region: a package covers it (below its printed band), its code inside it
 CODE_FROM_EDGE = 110       # px from a package's leading edge to its code's centre (~half the region)
 MAX_CODE = (200, 150)      # w, h: a code larger than this is scaled down to fit the region
 

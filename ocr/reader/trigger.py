@@ -8,9 +8,11 @@ spaced by at least (1 - leave) of the region's width for the gap between them to
 item that covers at least `enter` of the region and leaves it (coverage below `enter`) without
 ever reaching `cover` is reported (`passed`), not silently lost (one that follows a read item so
 closely that the region never empties between them cannot be told apart from it).
-The background is the first frame, then follows slow light changes (weight `adapt` a frame) while
+Holes in the covered area narrower than 5 compared pixels (print, artwork the belt's grey) are
+closed first. The background is the first frame, then follows slow light changes (weight `adapt` a frame) while
 the region is empty (coverage below `enter`). The region is compared at 1/`scale` resolution.
 """
+import cv2
 import numpy as np
 
 FIRE, PASSED = "fire", "passed"
@@ -30,13 +32,13 @@ class PresenceTrigger(object):
         conf = dict(self.DEFAULTS, **{k: v for k, v in settings.items() if k != "rule"})
         self.diff, self.enter, self.cover = conf["diff"], conf["enter"], conf["cover"]
         self.leave, self.adapt, self.scale = conf["leave"], conf["adapt"], int(conf["scale"])
+        self.kernel = np.ones((5, 5), np.uint8)
         self.background = None
         self.state = WAIT
         self.coverage = 0.0
         self.items = 0
 
     def _small_gray(self, image):
-        import cv2
         gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
         h, w = gray.shape
         size = (max(1, w // self.scale), max(1, h // self.scale))
@@ -48,7 +50,10 @@ class PresenceTrigger(object):
         if self.background is None or self.background.shape != small.shape:
             self.background = small
             return None
-        self.coverage = c = float((np.abs(small - self.background) > self.diff).mean())
+        covered = (np.abs(small - self.background) > self.diff).astype(np.uint8)
+        # close small holes: print and artwork on an item may match the belt's grey
+        covered = cv2.morphologyEx(covered, cv2.MORPH_CLOSE, self.kernel)
+        self.coverage = c = float(covered.mean())
         if c < self.enter:
             self.background += self.adapt * (small - self.background)
         if self.state == READ:
