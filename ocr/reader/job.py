@@ -281,7 +281,7 @@ def _trigger(spec, region_names, bad):
     _unknown(spec, TRIGGER_KEYS, "trigger.", bad)
     if spec.get("rule", "presence") != "presence":
         bad("trigger.rule", "'presence' is the one rule, not {!r}".format(spec.get("rule")))
-    for key, default in PresenceTrigger.DEFAULTS.items():
+    for key, _default in PresenceTrigger.DEFAULTS.items():
         if key in spec:
             lo, hi = PresenceTrigger.RANGES[key]
             if not _number(spec[key], lo, hi):

@@ -58,7 +58,7 @@ def percentile(values, q):
 
 class Summary(object):
     def __init__(self):
-        self.counts = dict((v, 0) for v in VERDICTS)
+        self.counts = dict.fromkeys(VERDICTS, 0)
         self.latencies = []
         self.start = time.perf_counter()
         self.end = None

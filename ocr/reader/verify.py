@@ -163,7 +163,7 @@ class Verifier(object):
         if formats is None:
             return False, "fits no format"
         if self.formats is not None:
-            odd = sorted(set(f for names in formats for f in names) - self.formats)
+            odd = sorted({f for names in formats for f in names} - self.formats)
             if odd:
                 return False, "format {} not expected".format(", ".join(odd))
         if self.threshold is not None and confidence < self.threshold:

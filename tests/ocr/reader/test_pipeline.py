@@ -144,7 +144,8 @@ def test_conveyor_video_one_verdict_per_item_and_verdict_checks(video, tmp_path)
     assert counts["wrong_pass"] == 0 and counts["PASS"] >= 5
     # deliberately wrong expectations for items 2, 5, 7: never a PASS for them
     wrong = {k: (texts[k % 8 + 1] if k in (2, 5, 7) else t) for k, t in texts.items()}
-    job = job.replace("expect: " + str(out / "truth.json"), "expect: " + json.dumps({str(k): v for k, v in wrong.items()}))
+    inline = json.dumps({str(k): v for k, v in wrong.items()})
+    job = job.replace("expect: " + str(out / "truth.json"), "expect: " + inline)
     rc, rows, _, _ = _read([str(out / truth["video"])], job, tmp_path, "wrong.yml")
     counts = check_verdicts(rows, lambda r: texts[int(r["item"])], lambda r: wrong[int(r["item"])])
     print("conveyor, items 2, 5, 7 expected wrong:", counts)
