@@ -6,7 +6,6 @@ import io
 import json
 import os
 import sys
-import tempfile
 import time
 
 from .verify import VERDICTS
@@ -142,7 +141,8 @@ class Outputs(object):
                 f.close()
         if self.terminal is not None:
             self.terminal.write(self.summary.line() + "\n")
-        if self.summary_path:
+        if self.summary_path:  # the kit's one atomic writer (temp file + rename)
+            from bench.results import write_json_atomic
             write_json_atomic(self.summary_path, self.summary.to_dict())
         return self.summary.to_dict()
 
@@ -154,20 +154,3 @@ def _open_lines(path):
     if not os.path.isdir(folder):
         os.makedirs(folder)
     return open(path, "w", newline="")
-
-
-def write_json_atomic(path, obj):
-    """Readers see the old file or the whole new one (temp file + rename)."""
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        os.makedirs(folder)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=folder)
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(obj, f, indent=1)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
