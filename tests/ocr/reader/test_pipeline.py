@@ -82,7 +82,8 @@ def test_folder_with_a_per_item_map_and_bad_input(tmp_path):
 
 
 def test_blocks_group_the_lines_and_words_of_one_code():
-    pieces = [[10, 10, 60, 30], [66, 12, 120, 30], [10, 36, 90, 56], [300, 300, 340, 320]]
+    # a short word's box is lower than its line: the gap is judged against the taller box
+    pieces = [[10, 10, 60, 30], [66, 14, 80, 24], [84, 12, 120, 30], [10, 36, 90, 56], [300, 300, 340, 320]]
     assert [b[:4] for b in blocks(pieces)] == [[10, 10, 120, 56], [300, 300, 340, 320]]
 
 
@@ -117,8 +118,9 @@ def test_auto_regions_on_full_synthetic_frames(video):
         cb = it["code_box"]
         code = [x0 + cb[0], it["y"] + cb[1], x0 + cb[2], it["y"] + cb[3]]
         verdicts = reader.read_region(Frame("v", "v", index, image), reader.job.regions[0], str(it["item"]))
-        # the box found holds the printed code (auto keeps only reads of a known format)
-        hits = [v for v in verdicts if v.box and _inside(code, v.box, slack=6)]
+        # a box found holds the printed code, read right (auto keeps only reads of a known format;
+        # a neighbour's code cut by the frame's edge may be another)
+        hits = [v for v in verdicts if _inside(code, v.box, slack=6)]
         if hits and verify.normalise(hits[0].text) == verify.normalise(it["text"]):
             found += 1
         print(it["text"], "->", [(v.text, v.box, v.verdict) for v in verdicts], "code at", code)
