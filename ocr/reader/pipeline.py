@@ -167,28 +167,78 @@ class Reader(object):
                 if limit and n >= limit:
                     break
             return n
+        work = _Worker(self, sink) if source.realtime else None
         triggers = [PresenceTrigger(**self.job.trigger) for _ in self.job.regions]
         items = 0
-        for frame in source.frames():
-            for region, trig in zip(self.job.regions, triggers):
-                crop, box = self._crop(frame.image, region.box)
-                t0 = time.perf_counter()
-                event = trig.update(crop)
-                self.trigger_ms += (time.perf_counter() - t0) * 1000.0
-                self.frames_seen += 1
-                if event is None:
-                    continue
-                items += 1
-                key = str(trig.items)
-                if event == FIRE:
-                    for v in self.read_region(frame, region, key):
-                        sink(v)
-                elif event == PASSED:
-                    sink(self._verdict(frame, region, key, box, "", 0.0, None, REJECT,
-                                       "passed without covering {:.0%} of the region".format(trig.cover), {}))
-            if limit and items >= limit:
-                break
+        try:
+            for frame in source.frames():
+                for region, trig in zip(self.job.regions, triggers):
+                    crop, box = self._crop(frame.image, region.box)
+                    t0 = time.perf_counter()
+                    event = trig.update(crop)
+                    self.trigger_ms += (time.perf_counter() - t0) * 1000.0
+                    self.frames_seen += 1
+                    if event is None:
+                        continue
+                    items += 1
+                    key = str(trig.items)
+                    if event == FIRE:
+                        (work.read if work else self._read_into)(sink, frame, region, key)
+                    elif event == PASSED:
+                        v = self._verdict(frame, region, key, box, "", 0.0, None, REJECT,
+                                          "passed without covering {:.0%} of the region".format(trig.cover), {})
+                        (work.put if work else sink)(v)
+                if limit and items >= limit:
+                    break
+        finally:
+            if work:
+                work.finish()
         return items
+
+    def _read_into(self, sink, frame, region, key):
+        for v in self.read_region(frame, region, key):
+            sink(v)
+
+
+class _Worker(object):
+    """Reads triggered frames in a thread, in order, so that the trigger sees every frame of a
+    live source while a read runs (a read can take longer than the gap between two items: the
+    trigger would miss the gap that re-arms it)."""
+
+    def __init__(self, reader, sink):
+        import queue
+        import threading
+        self.reader, self.sink, self.queue = reader, sink, queue.Queue()
+        self.error = None
+        self.thread = threading.Thread(target=self._run, name="reader")
+        self.thread.daemon = True
+        self.thread.start()
+
+    def read(self, sink, frame, region, key):
+        self.queue.put((frame, region, key))
+
+    def put(self, verdict):
+        self.queue.put(verdict)
+
+    def _run(self):
+        while True:
+            job = self.queue.get()
+            if job is None:
+                return
+            try:
+                if isinstance(job, tuple):
+                    self.reader._read_into(self.sink, *job)
+                else:
+                    self.sink(job)
+            except Exception as exc:  # noqa: BLE001 - raised again in the caller's thread
+                self.error = exc
+                return
+
+    def finish(self):
+        self.queue.put(None)
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
 
 
 def read_cli(sources, job_path=None, jsonl=None, csv_path=None, summary=None, realtime=None, limit=0,
