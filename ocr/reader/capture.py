@@ -30,12 +30,14 @@ class SourceError(ValueError):
 
 class Frame(object):
     """One captured image. `name` keys the item for expectations: an image's path relative to its
-    folder (or its file name), a stream's source string; `t` is time.perf_counter() at capture."""
+    folder (or its file name), a stream's source string; `t` is time.perf_counter() at capture.
+    An image file that cannot be decoded is a Frame with `image` None and `error` saying why (the
+    reader reports it as an item and goes on)."""
 
-    __slots__ = ("source", "name", "index", "image", "t", "wall")
+    __slots__ = ("source", "name", "index", "image", "t", "wall", "error")
 
-    def __init__(self, source, name, index, image, t=None, wall=None):
-        self.source, self.name, self.index, self.image = source, name, index, image
+    def __init__(self, source, name, index, image, t=None, wall=None, error=None):
+        self.source, self.name, self.index, self.image, self.error = source, name, index, image, error
         self.t = time.perf_counter() if t is None else t
         self.wall = time.time() if wall is None else wall
 
@@ -131,10 +133,8 @@ class Source(object):
         root = self.spec if self.kind == "images" and os.path.isdir(self.spec) else None
         for index, path in enumerate(self.target):
             image = cv2.imread(path, cv2.IMREAD_COLOR)
-            if image is None:
-                raise SourceError("{}: not an image OpenCV can decode".format(path))
             name = os.path.relpath(path, root) if root else os.path.basename(path)
-            yield Frame(path, name, index, image)
+            yield Frame(path, name, index, image, error=None if image is not None else "not an image OpenCV can decode")
 
     def _every(self):
         index = 0

@@ -4,6 +4,7 @@ and a summary at the end (counts per verdict, items/s, latency p50/p99; written 
 import csv
 import io
 import json
+import math
 import os
 import sys
 import time
@@ -51,7 +52,7 @@ def percentile(values, q):
     if not values:
         return None
     ordered = sorted(values)
-    k = max(0, min(len(ordered) - 1, int(round(q / 100.0 * len(ordered) + 0.5)) - 1))
+    k = max(0, min(len(ordered) - 1, int(math.ceil(q / 100.0 * len(ordered))) - 1))
     return ordered[k]
 
 

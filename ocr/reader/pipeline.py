@@ -17,6 +17,7 @@ import numpy as np
 from .. import layout
 from ..engines import registry
 from . import capture
+from .job import Region
 from .output import Verdict
 from .trigger import FIRE, PASSED, PresenceTrigger
 from .verify import REJECT
@@ -160,7 +161,9 @@ class Reader(object):
         if source.items_are_frames:
             n = 0
             for frame in source.frames():
-                for region in self.job.regions:
+                if frame.image is None:
+                    sink(self._verdict(frame, Region("file"), frame.name, None, "", 0.0, None, REJECT, frame.error, {}))
+                for region in (self.job.regions if frame.image is not None else ()):
                     for v in self.read_region(frame, region, frame.name):
                         sink(v)
                 n += 1

@@ -72,6 +72,11 @@ def test_folder_with_a_per_item_map_and_bad_input(tmp_path):
     # a glob, and a threshold no read reaches: everything REJECT
     rc, rows, _, _ = _read([str(crops / "[ab].png")], "threshold: 1.0\n", tmp_path, "strict.yml")
     assert [r["verdict"] for r in rows] == ["REJECT", "REJECT"] and "confidence" in rows[0]["reason"]
+    # a file that is no image is an item, REJECT with why, and the others are still read
+    (crops / "b.png").write_bytes(b"truncated")
+    rc, rows, _, _ = _read([str(crops)], "{}\n", tmp_path, "broken.yml")
+    assert [(r["item"], r["verdict"]) for r in rows] == [("a.png", "PASS"), ("b.png", "REJECT"), ("c.png", "PASS")]
+    assert rows[1]["reason"] == "not an image OpenCV can decode"
     # a bad job or source: one line each, exit code 2, nothing read
     out = io.StringIO()
     bad = tmp_path / "bad.yml"
