@@ -117,6 +117,9 @@ class Reader(object):
         if box is None:
             return image, [0, 0, image.shape[1], image.shape[0]]
         x0, y0, x1, y1 = box
+        if x0 >= image.shape[1] or y0 >= image.shape[0]:
+            raise capture.SourceError("region {} lies outside the {}x{} frame".format(
+                box, image.shape[1], image.shape[0]))
         return image[y0:y1, x0:x1], list(box)
 
     def read_region(self, frame, region, item):

@@ -86,6 +86,17 @@ def test_folder_with_a_per_item_map_and_bad_input(tmp_path):
     assert read_cli([str(tmp_path / "nothing.png")], stream=out) == 2 and "no such file" in out.getvalue()
 
 
+def test_a_region_outside_the_frame_is_one_line(tmp_path):
+    img = render_code(["L1234"])
+    cv2.imwrite(str(tmp_path / "a.png"), img)
+    (tmp_path / "job.yml").write_text("regions: [{name: far, box: [900, 0, 1000, 50]}]\n")
+    out = io.StringIO()
+    assert read_cli([str(tmp_path / "a.png")], str(tmp_path / "job.yml"), stream=out) == 0
+    assert out.getvalue().splitlines()[1:] == [
+        "region [900, 0, 1000, 50] lies outside the {}x{} frame".format(img.shape[1], img.shape[0]), "0 items: PASS 0, FAIL 0, REJECT 0; 0.0 items/s; "
+        "latency p50 None ms, p99 None ms"]
+
+
 def test_blocks_group_the_lines_and_words_of_one_code():
     # a short word's box is lower than its line: the gap is judged against the taller box
     pieces = [[10, 10, 60, 30], [66, 14, 80, 24], [84, 12, 120, 30], [10, 36, 90, 56], [300, 300, 340, 320]]
