@@ -92,9 +92,9 @@ def test_a_region_outside_the_frame_is_one_line(tmp_path):
     (tmp_path / "job.yml").write_text("regions: [{name: far, box: [900, 0, 1000, 50]}]\n")
     out = io.StringIO()
     assert read_cli([str(tmp_path / "a.png")], str(tmp_path / "job.yml"), stream=out) == 0
-    assert out.getvalue().splitlines()[1:] == [
-        "region [900, 0, 1000, 50] lies outside the {}x{} frame".format(img.shape[1], img.shape[0]), "0 items: PASS 0, FAIL 0, REJECT 0; 0.0 items/s; "
-        "latency p50 None ms, p99 None ms"]
+    lines = out.getvalue().splitlines()
+    assert lines[1] == "region [900, 0, 1000, 50] lies outside the {}x{} frame".format(img.shape[1], img.shape[0])
+    assert lines[2].startswith("0 items: PASS 0, FAIL 0, REJECT 0;") and len(lines) == 3
 
 
 def test_blocks_group_the_lines_and_words_of_one_code():
