@@ -103,8 +103,9 @@ def stream_cli(out_dir, items=40, seed=0, speed=12, realtime=True, results_dir="
     load_before = os.getloadavg()
     doc = run(out_dir, items, seed, speed, realtime)
     # a shared host's load moves the timings: record it beside them
-    doc.update(load_average={"before": load_before, "after": os.getloadavg()}, schema=SCHEMA, machine=results.machine(), git=results.git_describe(),
-               command=" ".join(argv or sys.argv), run_id=results.run_id())
+    doc.update(load_average={"before": load_before, "after": os.getloadavg()}, schema=SCHEMA,
+               machine=results.machine(), git=results.git_describe(), command=" ".join(argv or sys.argv),
+               run_id=results.run_id())
     path = os.path.join(results_dir, doc["run_id"], "stream-{}.json".format(doc["engine"]["name"]))
     results.write_json_atomic(path, doc)
     s, lat = doc["score"], doc["latency_ms"] or {}
