@@ -86,6 +86,22 @@ def test_folder_with_a_per_item_map_and_bad_input(tmp_path):
     assert read_cli([str(tmp_path / "nothing.png")], stream=out) == 2 and "no such file" in out.getvalue()
 
 
+def test_invoke_read_task(tmp_path):
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+    cv2.imwrite(str(tmp_path / "a.png"), render_code(["EXP 05/2027"]))
+    (tmp_path / "job.yml").write_text("now: 2026-11-30\nverify:\n  date: EXP after today+90d\n")
+    proc = subprocess.run([sys.executable, "-m", "invoke", "read", str(tmp_path / "*.png"), "--job",
+                           str(tmp_path / "job.yml"), "--csv", str(tmp_path / "out.csv")], cwd=ROOT,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout
+    row = proc.stdout.splitlines()[1].split()
+    assert row[:3] == ["0", "a.png", "frame"] and "PASS" in row
+    assert (tmp_path / "out.csv").read_text().count("\n") == 2
+
+
 def test_a_region_outside_the_frame_is_one_line(tmp_path):
     img = render_code(["L1234"])
     cv2.imwrite(str(tmp_path / "a.png"), img)
