@@ -11,12 +11,13 @@ import os
 from . import verify
 from .trigger import PresenceTrigger
 
-KEYS = ("engine", "options", "threshold", "regions", "formats", "match", "verify", "now", "date_order",
+KEYS = ("engine", "gpu_twin", "options", "threshold", "regions", "formats", "match", "verify", "now", "date_order",
         "trigger", "output")
 VERIFY_KEYS = ("text", "expect", "pattern", "date", "lot_file")
 REGION_KEYS = ("name", "box", "find")
 TRIGGER_KEYS = ("rule",) + tuple(PresenceTrigger.DEFAULTS)
 OUTPUT_KEYS = ("jsonl", "csv", "summary")
+GPU_TWIN_SUFFIX = "-trt"  # codereader -> codereader-trt: the same reader, its network on TensorRT
 
 
 class JobError(ValueError):
@@ -64,6 +65,9 @@ class Job(object):
 
         _unknown(spec, KEYS, "", bad)
         _check_engine(job.engine, bad)
+        job.gpu_twin = spec.get("gpu_twin", True)
+        if not isinstance(job.gpu_twin, bool):
+            bad("gpu_twin", "true or false, not {!r}".format(job.gpu_twin))
         if not isinstance(job.options, dict):
             bad("options", "a mapping of engine options")
         threshold = spec.get("threshold", "shipped")
@@ -89,6 +93,15 @@ class Job(object):
         if problems:
             raise JobError(problems)
         return job
+
+    def engine_name(self):
+        """The engine to create: the job's, or its GPU twin (NAME-trt) where that is registered and
+        available here (a Jetson with TensorRT), unless `gpu_twin: false`."""
+        from ..engines import registry
+        twin = self.engine + GPU_TWIN_SUFFIX
+        if self.gpu_twin and twin in registry.names() and registry.availability(twin)[0]:
+            return twin
+        return self.engine
 
     @property
     def needs_detector(self):

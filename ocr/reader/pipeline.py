@@ -108,7 +108,7 @@ class Reader(object):
 
     def __init__(self, job, engine=None, detector=None):
         self.job = job
-        self.engine = engine or registry.create(job.engine, **job.options).load()
+        self.engine = engine or registry.create(job.engine_name(), **job.options).load()
         self.detector = detector if detector is not None else (Detector() if job.needs_detector else None)
         self.verifier = job.verifier(getattr(self.engine, "reject_below", None))
         self.frames_seen, self.trigger_ms = 0, 0.0  # trigger cost: frames x regions checked, ms

@@ -27,6 +27,21 @@ def test_the_documented_example_loads(tmp_path):
     assert v.judge("EXP 24/05/2028 LOT A12346", 0.9, [["labelled_date", "labelled_lot"]], "1")[0] == "FAIL"
 
 
+def test_the_gpu_twin_is_used_where_it_is_available(monkeypatch):
+    from ocr.engines import registry
+    monkeypatch.setitem(registry.ENGINES, "codereader-trt", "ocr.engines.codereader:CodeReader")
+    job = jobs.Job.from_dict({})
+    monkeypatch.setattr(registry, "availability", lambda name: (False, "no TensorRT"))
+    assert job.engine_name() == "codereader"
+    monkeypatch.setattr(registry, "availability", lambda name: (True, ""))
+    assert job.engine_name() == "codereader-trt"
+    assert jobs.Job.from_dict({"gpu_twin": False}).engine_name() == "codereader"
+    assert jobs.Job.from_dict({"engine": "ppocr-onnx-rec"}).engine_name() == "ppocr-onnx-rec-trt"
+    assert jobs.Job.from_dict({"engine": "ppocr-onnx-rec-fp16"}).engine_name() == "ppocr-onnx-rec-fp16"  # none
+    with pytest.raises(jobs.JobError, match="gpu_twin: true or false"):
+        jobs.Job.from_dict({"gpu_twin": "yes"})
+
+
 def test_no_job_means_whole_frame_and_no_rule():
     job = jobs.load_job(None)
     assert [(r.name, r.box, r.find) for r in job.regions] == [("frame", None, None)]
