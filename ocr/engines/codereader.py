@@ -92,7 +92,7 @@ class CodeReader(Engine):
 
     def _load(self):
         path = self.register_model("rec", os.path.join(model_dir(), MODEL_NAME), expected_sha256())
-        self.rec = OnnxRunner(path, self.options["threads"])
+        self.rec = self._runner(path)
         meta = self.rec.meta
         if "charset" not in meta:
             raise EngineUnavailable("{}: {} carries no charset metadata".format(self.name, path))
@@ -103,6 +103,11 @@ class CodeReader(Engine):
         if self.options["formats"]:
             extra = self.options["formats_file"] or None
             self.grammar = formats.Grammar.from_yaml(extra) if extra else formats.default_grammar()
+
+    def _runner(self, path):
+        """The network (numpy batch in, probabilities out, `meta`): ONNX Runtime on the CPU here;
+        codereader-trt puts a TensorRT engine in its place and nothing else changes."""
+        return OnnxRunner(path, self.options["threads"])
 
     def line_probs(self, images):
         """Per-step probabilities (T x C arrays) of single-line images, batched by similar width."""

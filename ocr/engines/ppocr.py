@@ -77,7 +77,15 @@ def load_charset(path):
     return ["<blank>"] + keys + [" "]
 
 
-def rec_batch(images, height=48, max_width=960, min_width=16, multiple=32):
+MIN_WIDTH, WIDTH_MULTIPLE = 16, 32  # a line's width floor; batches pad to multiples of this
+
+
+def padded_width(width, multiple=WIDTH_MULTIPLE):
+    """The width rec_batch pads a batch to, given its widest line's (clamped) width."""
+    return int(math.ceil(width / float(multiple)) * multiple)
+
+
+def rec_batch(images, height=48, max_width=960, min_width=MIN_WIDTH, multiple=WIDTH_MULTIPLE):
     """BGR/gray crops -> N x 3 x height x W float32, W the widest aspect in the batch rounded up to
     `multiple` (few distinct shapes: runtimes that specialise per shape, like Paddle's oneDNN
     kernels or TensorRT profiles, then reuse their work)."""
@@ -86,7 +94,7 @@ def rec_batch(images, height=48, max_width=960, min_width=16, multiple=32):
     for img in images:
         h, w = img.shape[:2]
         widths.append(int(min(max_width, max(min_width, math.ceil(height * w / float(max(h, 1)))))))
-    width = int(math.ceil(max(widths) / float(multiple)) * multiple)
+    width = padded_width(max(widths), multiple)
     batch = np.zeros((len(images), 3, height, width), dtype=np.float32)
     for i, (img, w) in enumerate(zip(images, widths)):
         if img.ndim == 2:
@@ -96,7 +104,7 @@ def rec_batch(images, height=48, max_width=960, min_width=16, multiple=32):
     return batch
 
 
-def batched_rec(run, images, batch, height, max_width, multiple=32):
+def batched_rec(run, images, batch, height, max_width, multiple=WIDTH_MULTIPLE):
     """Per-image T x C outputs of `run` over single-line images, in batches of `batch`. Sorting by
     aspect keeps padding small within a batch (as PaddleOCR does); results come back in order."""
     order = sorted(range(len(images)), key=lambda i: images[i].shape[1] / float(max(1, images[i].shape[0])))
