@@ -5,8 +5,8 @@ Same models, same pre/post-processing, only the runtime differs, so the rows com
 - det+rec (`paddleocr`, `ppocr-onnx`): DB text detection with PaddleOCR's defaults (limit_side_len
   960, limit_type 'max'), pieces cut out and recognised, then put in reading order.
 - rec only (`paddleocr-rec`, `ppocr-onnx-rec`): the crops are already cut, so detection is wasted
-  work: the crop is split into lines by a projection profile (ocr/layout.py) and each line is
-  recognised.
+  work: the crop is split into lines (ocr/engines/by_line.py; option `splitter`, default
+  `profile`: a projection profile, ocr/layout.py) and each line is recognised.
 Recognition: height 48, width from the aspect ratio (dynamic, up to `max_width`), normalised to
 [-1, 1], CTC greedy decoding over ppocr_keys_v1 (+ space). Confidence: the mean of the kept
 characters' probabilities (0 for an empty read).
@@ -16,7 +16,8 @@ import os
 
 import numpy as np
 
-from .. import layout, models
+from .. import ctc, layout, models
+from . import by_line
 from .base import Engine, EngineUnavailable, Prediction, require
 
 
@@ -116,20 +117,6 @@ def batched_rec(run, images, batch, height, max_width, multiple=WIDTH_MULTIPLE):
     return out
 
 
-def ctc_greedy(probs, charset):
-    """probs: N x T x C softmax outputs -> [(text, confidence)]."""
-    out = []
-    idx = probs.argmax(axis=2)
-    best = probs.max(axis=2)
-    for row, conf in zip(idx, best):
-        keep = np.ones(len(row), dtype=bool)
-        keep[1:] = row[1:] != row[:-1]
-        keep &= row != 0
-        chars = [charset[i] if i < len(charset) else "" for i in row[keep]]
-        out.append(("".join(chars), float(conf[keep].mean()) if keep.any() else 0.0))
-    return out
-
-
 def crop_quad(img, quad):
     """Perspective-cut a detected quadrilateral, rotated upright when it is tall and thin."""
     import cv2
@@ -149,7 +136,8 @@ class _PPOCRBase(Engine):
     family = "ppocr"
     runtime = None  # "onnx" | "paddle"
     default_options = {"threads": 0, "rec_height": 48, "max_width": 960, "width_multiple": 32,
-                       "batch": 8, "split_lines": True}
+                       "batch": 8, "split_lines": True, "splitter": "profile"}
+    option_choices = {"splitter": by_line.SPLITTERS}
 
     @classmethod
     def check_available(cls):
@@ -207,7 +195,7 @@ class _PPOCRBase(Engine):
         """Recognise single-line images in batches of `batch` -> [(text, confidence)]."""
         probs = batched_rec(self.rec, images, self.options["batch"], int(self.options["rec_height"]),
                             int(self.options["max_width"]), int(self.options["width_multiple"]))
-        return [ctc_greedy(p[None], self.charset)[0] for p in probs]
+        return [ctc.greedy_texts(p[None], self.charset)[0] for p in probs]
 
 
 class _PPOCRRec(_PPOCRBase):
@@ -216,23 +204,9 @@ class _PPOCRRec(_PPOCRBase):
 
     def predict(self, crops):
         """Split each crop into lines, recognise all lines of all crops together."""
-        pieces, owner = [], []
-        for k, crop in enumerate(crops):
-            gray = crop if crop.ndim == 2 else crop.mean(axis=2).astype(np.uint8)
-            bands = layout.split_lines(gray) if self.options["split_lines"] else [(0, crop.shape[0])]
-            for y0, y1 in bands:
-                pieces.append(crop[y0:y1])
-                owner.append(k)
-        reads = self.recognise(pieces) if pieces else []
-        per_crop = [[] for _ in crops]
-        for k, read in zip(owner, reads):
-            per_crop[k].append(read)
-        preds = []
-        for lines in per_crop:
-            texts = [t.strip() for t, _ in lines if t.strip()]
-            conf = min([c for t, c in lines if t.strip()] or [0.0])
-            preds.append(Prediction(" ".join(texts), conf, texts))
-        return preds
+        per_crop = by_line.read_by_lines(crops, lambda crop: by_line.line_images(crop, self.options),
+                                         self.recognise)
+        return [by_line.lines_prediction(reads) for reads in per_crop]
 
 
 class _PPOCRDetRec(_PPOCRBase):
