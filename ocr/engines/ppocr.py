@@ -218,7 +218,8 @@ class _PPOCRDetRec(_PPOCRBase):
         self._load_rec()
         self.det_post = _db_postprocess(self)
 
-    def _detect(self, img):
+    def detect(self, img):
+        """Text quads (4 corner points each) that PP-OCRv4's DB detector finds in a BGR image."""
         import cv2
         h, w = img.shape[:2]
         side, kind = float(self.options["det_limit_side_len"]), self.options["det_limit_type"]
@@ -238,7 +239,7 @@ class _PPOCRDetRec(_PPOCRBase):
         preds = []
         for crop in crops:
             img = crop if crop.ndim == 3 else np.stack([crop] * 3, axis=2)
-            quads = self._detect(img)
+            quads = self.detect(img)
             cuts = [crop_quad(img, q) for q in quads]
             reads = self.recognise(cuts) if cuts else []
             pieces = []

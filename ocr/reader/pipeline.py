@@ -42,7 +42,7 @@ class Detector(object):
         """Axis-aligned [x0, y0, x1, y1] of each code block (detected pieces grouped), top to bottom."""
         h, w = image.shape[:2]
         pieces = []
-        for quad in self.engine._detect(image):  # the engine's own detector; no public API yet
+        for quad in self.engine.detect(image):  # the engine's own detector
             q = np.asarray(quad)
             pieces.append([q[:, 0].min(), q[:, 1].min(), q[:, 0].max(), q[:, 1].max()])
         out = [[int(max(0, x0)), int(max(0, y0)), int(min(w, x1 + 1)), int(min(h, y1 + 1))]
