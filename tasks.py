@@ -104,6 +104,37 @@ def sanity(c, only=None, models=None, iterations=0, warmup=-1, paddle_python=Non
                                checks.split_list(engines), out))
 
 
+# --- reading codes on a line (ocr/reader/) -----------------------------------------------------------
+@task(positional=["source"], help={
+    "source": "what to read, quoted; several separated by spaces: image files, folders, globs ('crops/*.png'), "
+              "a video file, a camera (0, /dev/video0), csi://0 (Jetson CSI camera), rtsp:// or http:// URLs",
+    "job": "job file (YAML; example: ocr/reader/example-job.yml); default: whole frame, codereader, no rule",
+    "jsonl": "write one JSON line per item here (overrides the job's output.jsonl)",
+    "csv": "write one CSV row per item here (overrides the job's output.csv)",
+    "summary": "write the end summary as JSON here, atomically (overrides the job's output.summary)",
+    "realtime": "read a video file at its frame rate, dropping frames the reader is too slow for, "
+                "as a camera does (cameras and streams always are)",
+    "limit": "stop after N items per source (0: all)",
+    "quiet": "print only the summary, not a row per item"})
+def read(c, source, job=None, jsonl=None, csv=None, summary=None, realtime=False, limit=0, quiet=False):
+    """Read codes from images, video, a camera or a stream; one verified verdict (PASS/FAIL/REJECT) per item."""
+    import shlex
+
+    from ocr.reader import pipeline
+    _fail_on(pipeline.read_cli(shlex.split(source), job, jsonl, csv, summary, realtime or None, int(limit), quiet))
+
+
+@task(help={"out": "folder for conveyor.avi, truth.json and job.yml (default build/conveyor)",
+            "items": "how many packages (default 40)", "seed": "random seed (default 0)",
+            "speed": "belt speed in pixels per frame at 30 FPS (default 12)",
+            "realtime": "play the video at 30 FPS, dropping frames as a camera would (default on)",
+            "results": "results folder (default results/)"})
+def read_bench(c, out="build/conveyor", items=40, seed=0, speed=12, realtime=True, results="results"):
+    """Stream benchmark: a conveyor video through `read`; items read once / missed, verdicts vs truth, latency."""
+    from bench import stream
+    _fail_on(stream.stream_cli(out, int(items), int(seed), int(speed), realtime, results, sys.argv))
+
+
 # --- containers (docker/<image>/; logic in bench/containers.py) --------------------------------------
 _IMAGE_HELP = {"image": "easyocr, paddle or cpu", "all": "every image",
                "l4t": "L4T release (default: this Jetson's, else versions.yml's default_l4t)"}
@@ -188,7 +219,7 @@ accel_ns = Collection("accel")
 accel_ns.add_task(accel_export, name="export")
 accel_ns.add_task(accel_estimate, name="estimate")
 
-ns = Collection(bench, report, engines, sanity, test, train)
+ns = Collection(bench, report, engines, sanity, test, train, read, read_bench)
 ns.add_collection(dataset_ns)
 ns.add_collection(accel_ns)
 docker_ns = Collection("docker")

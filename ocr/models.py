@@ -7,12 +7,11 @@ are not pinned here (the kit's own models: their sums travel in SHA256SUMS besid
 bring its SHA256SUMS in such a folder, or be trusted explicitly (KIT_TRUST_MODELS=1, which
 `invoke bench --trust-models` sets): an unverified model is never used silently.
 """
+import hashlib
 import importlib
 import os
 
-import yaml
-
-from .engines.base import EngineUnavailable
+from .errors import EngineUnavailable
 
 _TABLE = None
 _STAGED = {"easyocr": "~/.EasyOCR/model"}
@@ -29,6 +28,8 @@ _PACKAGES = {
 def table():
     global _TABLE
     if _TABLE is None:
+        import yaml  # here, not at the top: the engine interface imports this module in workers
+        # whose interpreter may lack everything (they must still say why an engine is unavailable)
         with open(os.path.join(os.path.dirname(__file__), "data", "models.yml")) as f:
             _TABLE = yaml.safe_load(f)
     return _TABLE
@@ -72,3 +73,19 @@ def locate(group, name, alternatives=()):
         if os.path.isfile(path):
             return path
     raise EngineUnavailable("model file {} not found in {}".format(name, model_dir(group)))
+
+
+_SHA_CACHE = {}
+
+
+def sha256_file(path, chunk=1 << 20):
+    """sha256 of a file, cached per (path, size, mtime) so repeated loads stay cheap."""
+    st = os.stat(path)
+    key = (os.path.abspath(path), st.st_size, st.st_mtime)
+    if key not in _SHA_CACHE:
+        h = hashlib.sha256()
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(chunk), b""):
+                h.update(block)
+        _SHA_CACHE[key] = h.hexdigest()
+    return _SHA_CACHE[key]
