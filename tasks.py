@@ -5,7 +5,15 @@ Thin by design: every task parses its arguments and calls into `ocr/` (the libra
 """
 import sys
 
-from invoke import Collection, Exit, task
+from invoke import Collection, Exit, Task, task
+
+
+class _Task(Task):
+    """invoke makes the '-' of a dashed name the short flag when its first letters are taken
+    (`--=STRING` in the help, and `--` would then mean that option): never pick it."""
+
+    def arg_opts(self, name, default, taken_names):
+        return super(_Task, self).arg_opts(name, default, set(taken_names) | {"-"})
 
 
 def _fail_on(code):
@@ -16,11 +24,13 @@ def _fail_on(code):
 # --- datasets -------------------------------------------------------------------------------
 @task(positional=["path"], help={"path": "a JSONL manifest, or a folder holding manifest.jsonl / labels.jsonl; "
                                          "'default' = the embedded synthetic set",
-            "show_problems": "how many problems to list (default 50)"})
-def dataset_check(c, path, show_problems=50):
+            "show_problems": "how many problems to list (default 50)",
+            "allow_outside_images": "accept image paths that leave the manifest's folder (absolute or ../)"})
+def dataset_check(c, path, show_problems=50, allow_outside_images=False):
     """Load a dataset manifest and print a summary: count, charset, lengths, problems."""
     from ocr import dataset
-    _fail_on(dataset.check_cli(None if path == "default" else path, show_problems=int(show_problems)))
+    _fail_on(dataset.check_cli(None if path == "default" else path, show_problems=int(show_problems),
+                               allow_outside=allow_outside_images))
 
 
 @task(help={"n": "how many crops (default 300)", "seed": "random seed (default 0)",
@@ -33,31 +43,39 @@ def dataset_synth(c, out, n=300, seed=0, split="synth"):
 
 
 # --- benchmark ------------------------------------------------------------------------------
-@task(iterable=["engine"], help={
-    "all": "every registered engine (unavailable ones get a row saying why)",
-    "engine": "an engine name; repeat for several (see `invoke engines`)",
+@task(klass=_Task, iterable=["engine", "option"], help={
+    "all": "every registered engine (those unavailable here are listed under the table with why; exit 0)",
+    "engine": "an engine name; repeat for several (see `invoke engines`); one that cannot run here exits 1",
     "data": "dataset manifest or folder (default: embedded synthetic set)",
-    "warmup": "warm-up inferences before timing (paper: 30)",
-    "batch": "batch size of the throughput pass (0: skip it)",
-    "limit": "use only the first N samples",
-    "out": "results folder (default results/)",
+    "warmup": "warm-up inferences before timing (default 30, the paper's)",
+    "batch": "batch size of the throughput pass (default 8; 0: skip it)",
+    "limit": "use only the first N samples (default 0: all)",
+    "out": "results folder (default results/); each run gets a fresh results/<run-id>/",
     "interpreters": "YAML file mapping engine -> python (default bench/interpreters.yml if present)",
     "option": "engine option KEY=VALUE, repeatable, e.g. threads=2 or easyocr.pre=gray+clahe",
     "telemetry": "sample power/clocks/temperatures during the run (default on)",
+    "sample_timeout": "seconds a worker may take per sample before it is ended (default 300; 0: no limit)",
+    "load_timeout": "seconds for loading and warming up an engine, e.g. a TensorRT build (default 3600; 0: no limit)",
+    "allow_outside_images": "read manifest image paths that leave its folder (absolute or ../)",
+    "trust_models": "use a KIT_MODELS_* folder that has no SHA256SUMS (its model is not verified)",
 })
-def bench(c, all=False, engine=None, data=None, warmup=30, batch=8, limit=0, out="results",
-          interpreters=None, option=None, telemetry=True):
+def bench(c, all=False, engine=None, data=None, warmup=None, batch=None, limit=None, out="results",
+          interpreters=None, option=None, telemetry=True, sample_timeout=None, load_timeout=None,
+          allow_outside_images=False, trust_models=False):
     """Run OCR engines on a dataset (paper method) and print the comparison table."""
     from bench import cli
-    _fail_on(cli.bench(all_engines=all, engines=engine or [], data=data, warmup=int(warmup),
-                       batch=int(batch), limit=int(limit), out=out, interpreters=interpreters,
-                       options=option or [], telemetry=telemetry, argv=sys.argv))
+    # counts arrive as text and are checked by the bench (one line, not a traceback, when bad)
+    _fail_on(cli.bench(all_engines=all, engines=engine or [], data=data, warmup=warmup, batch=batch,
+                       limit=limit, out=out, interpreters=interpreters, options=option or [],
+                       telemetry=telemetry, argv=sys.argv, sample_timeout=sample_timeout,
+                       load_timeout=load_timeout, allow_outside_images=allow_outside_images,
+                       trust_models=trust_models))
 
 
 @task(help={"results": "result JSON files or folders (space-separated in one string)",
             "out": "folder for table.md, table.csv and report.html (default results/report)"})
 def report(c, results, out="results/report"):
-    """Compare result JSON files: terminal table, CSV, Markdown and an HTML page with plots."""
+    """Compare result JSON files, grouped by dataset: terminal table, CSV, Markdown, HTML page with plots."""
     from bench import report as rep
     _fail_on(rep.report_cli(results.split(), out))
 

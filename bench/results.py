@@ -1,9 +1,12 @@
 """Result files: written atomically (temp file + rename, so an interrupted run leaves no half-written
 file), and self-describing (machine, device state, git commit, exact command)."""
+import errno
 import getpass
+import io
 import json
 import os
 import platform
+import random
 import socket
 import subprocess
 import tempfile
@@ -15,18 +18,31 @@ SCHEMA = "nano-ocr-kit/bench-result/1"
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def write_json_atomic(path, obj):
-    """Write JSON to `path` so that readers see the old file or the whole new one, never a part."""
+def umask():
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def write_atomic(path, write, overwrite=True):
+    """Call write(file) on a temp file beside `path`, then put it in place, so that readers see
+    the old file or the whole new one, never a part (an interrupt or a full disk leaves nothing).
+    With overwrite=False an existing file is kept and FileExistsError raised (a result file is
+    never replaced). The file gets the user's umask (mkstemp alone would make it 0600)."""
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         os.makedirs(folder)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=folder)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=os.path.splitext(path)[1], dir=folder)
     try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(obj, f, indent=1, sort_keys=False)
+        with io.open(fd, "w", encoding="utf-8", newline="") as f:
+            write(f)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, path)
+        os.chmod(tmp, 0o666 & ~umask())
+        if overwrite:
+            os.replace(tmp, path)
+        else:
+            _publish_new(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
@@ -34,12 +50,62 @@ def write_json_atomic(path, obj):
     return path
 
 
+def write_json_atomic(path, obj, overwrite=True):
+    return write_atomic(path, lambda f: json.dump(obj, f, indent=1, sort_keys=False), overwrite)
+
+
+def _publish_new(tmp, path):
+    try:
+        os.link(tmp, path)  # atomic, and refuses an existing name (rename would replace it)
+    except FileExistsError:
+        raise
+    except OSError:  # a file system without hard links
+        if os.path.exists(path):
+            raise FileExistsError("{} exists".format(path)) from None
+        os.replace(tmp, path)
+    else:
+        os.unlink(tmp)
+
+
 def read_result(path):
-    with open(path) as f:
-        obj = json.load(f)
-    if obj.get("schema") != SCHEMA:
-        raise ValueError("{}: not a bench result (schema {!r})".format(path, obj.get("schema")))
+    """A result document, checked enough that tables can be built from it (ValueError: why not)."""
+    with open(path, "rb") as f:
+        try:
+            obj = json.loads(f.read().decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            raise ValueError("not UTF-8 ({})".format(exc)) from None
+    if not isinstance(obj, dict) or obj.get("schema") != SCHEMA:
+        schema = obj.get("schema") if isinstance(obj, dict) else type(obj).__name__
+        raise ValueError("not a bench result (schema {!r})".format(schema))
+    problem = _shape_problem(obj)
+    if problem:
+        raise ValueError("incomplete bench result: " + problem)
     return obj
+
+
+def _shape_problem(doc):
+    """What a result document lacks for the tables, or None."""
+    if doc.get("status") not in ("ok", "error", "unavailable"):
+        return "status {!r}".format(doc.get("status"))
+    if not isinstance(doc.get("engine"), dict) or not isinstance(doc.get("dataset"), dict):
+        return "no 'engine' or 'dataset' object"
+    if doc["status"] != "ok":
+        return None
+    s = doc.get("summary")
+    try:
+        for part in ("raw", "normalised"):
+            s["metrics"][part]["strict_accuracy"]
+        for key in ("pre_ms", "ocr_ms", "total_ms"):
+            s["timing"][key]["mean"]
+        if not isinstance(doc["samples"], list):
+            return "'samples' is not a list"
+    except KeyError as exc:
+        return "missing {}".format(exc)
+    except TypeError:
+        return "its summary's metrics or timing are empty or not objects"
+    if not s.get("samples"):
+        return "status ok with no sample measured"
+    return None
 
 
 def git_describe():
@@ -107,4 +173,36 @@ def device_label(machine_info, engine_device):
 
 
 def run_id():
-    return time.strftime("%Y%m%d-%H%M%S") + "-" + socket.gethostname()
+    """Time, host and a random suffix: two runs started in the same second get different ids."""
+    return "{}-{}-{:04x}".format(time.strftime("%Y%m%d-%H%M%S"), socket.gethostname(), random.getrandbits(16))
+
+
+def new_run_dir(out, tries=20):
+    """Create a fresh run folder under `out` (exclusive mkdir: never one another run uses)."""
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise NotADirectoryError(errno.ENOTDIR, "Not a directory", out)
+    if not os.path.isdir(out):
+        os.makedirs(out, exist_ok=True)
+    for _ in range(tries):
+        path = os.path.join(out, run_id())
+        try:
+            os.mkdir(path)
+            return path
+        except FileExistsError:
+            continue
+    raise OSError("{}: no free run id after {} tries".format(out, tries))
+
+
+def dataset_label(info):
+    """'default (sha256 3f2a9c1b0e4d)' for a result's `dataset` block: the name, the hash and
+    (after --limit) the part of it measured: what says which rows were measured on the same data."""
+    info = info or {}
+    name = (info.get("meta") or {}).get("name") if isinstance(info.get("meta"), dict) else None
+    path = info.get("path") or "?"
+    if not name:
+        folder, base = os.path.split(path)
+        name = os.path.basename(folder) if base in ("manifest.jsonl", "labels.jsonl") else base
+    subset = ""
+    if info.get("measured") is not None and info.get("measured") != info.get("samples"):
+        subset = ", first {} of {} samples".format(info["measured"], info.get("samples"))
+    return "{} (sha256 {}{})".format(name or "?", (info.get("sha256") or "?")[:12], subset)

@@ -2,7 +2,10 @@
 
 Models come from PyPI packages or files the project builds; nothing is downloaded at run time.
 A folder can be forced with KIT_MODELS_<GROUP> (e.g. KIT_MODELS_EASYOCR=/opt/models/easyocr),
-which is how the Nano's Ansible role and the images point at staged files.
+which is how the Nano's Ansible role and the images point at staged files. A group whose sums
+are not pinned here (the kit's own models: their sums travel in SHA256SUMS beside them) must
+bring its SHA256SUMS in such a folder, or be trusted explicitly (KIT_TRUST_MODELS=1, which
+`invoke bench --trust-models` sets): an unverified model is never used silently.
 """
 import hashlib
 import importlib
@@ -41,6 +44,11 @@ def model_dir(group):
     shipping package's folder."""
     env = os.environ.get("KIT_MODELS_" + group.upper())
     if env:
+        if (group not in table() and not os.path.isfile(os.path.join(env, "SHA256SUMS"))
+                and os.environ.get("KIT_TRUST_MODELS") != "1"):
+            raise EngineUnavailable("KIT_MODELS_{}={} has no SHA256SUMS, so its model cannot be verified: "
+                                    "add one (sha256sum FILES > SHA256SUMS) or trust it with "
+                                    "--trust-models".format(group.upper(), env))
         return env
     if group in _BUILT:
         return _BUILT[group]
