@@ -182,8 +182,8 @@ def _regions(spec, bad):
 def _formats(spec, bad):
     if spec is None:
         return None
-    from .. import postprocess
-    known = postprocess.default_grammar().names
+    from .. import formats
+    known = formats.default_grammar().names
     if not isinstance(spec, list) or not all(isinstance(f, str) for f in spec):
         bad("formats", "a list of format names ({})".format(", ".join(known)))
         return None
@@ -236,11 +236,8 @@ def _rules(spec, base_dir, bad):
 
 
 def _pattern_rule(pattern):
-    import yaml
-
-    from .. import postprocess
-    with open(postprocess.FORMATS_PATH) as f:
-        macros = yaml.safe_load(f).get("macros") or {}
+    from .. import formats
+    macros = formats.load_spec(formats.FORMATS_PATH)["macros"]
     return verify.PatternRule(str(pattern), macros)
 
 

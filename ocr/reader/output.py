@@ -9,6 +9,7 @@ import os
 import sys
 import time
 
+from ..files import write_json_atomic
 from .verify import VERDICTS
 
 COLUMNS = ("time", "source", "frame", "item", "region", "box", "text", "date", "lot", "confidence",
@@ -143,7 +144,6 @@ class Outputs(object):
         if self.terminal is not None:
             self.terminal.write(self.summary.line() + "\n")
         if self.summary_path:  # the kit's one atomic writer (temp file + rename)
-            from bench.results import write_json_atomic
             write_json_atomic(self.summary_path, self.summary.to_dict())
         return self.summary.to_dict()
 

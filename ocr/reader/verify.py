@@ -14,7 +14,7 @@ import datetime
 import os
 import re
 
-from .. import postprocess
+from .. import formats
 from . import fields
 
 PASS, FAIL, REJECT = "PASS", "FAIL", "REJECT"
@@ -89,8 +89,8 @@ class PatternRule(object):
     def __init__(self, pattern, macros):
         self.pattern = pattern
         try:
-            self.grammar = postprocess.Grammar([{"name": "expected", "pattern": pattern}], macros)
-        except (postprocess.PatternError, ValueError, IndexError) as exc:
+            self.grammar = formats.Grammar([{"name": "expected", "pattern": pattern}], macros)
+        except (formats.PatternError, ValueError, IndexError) as exc:
             raise RuleError("pattern {!r}: {}".format(pattern, exc)) from None
 
     def check(self, text):
