@@ -1,0 +1,42 @@
+"""The code reader's CPU side through its frozen pre-vectorisation hot loops (reference.py) and
+through the shipped ones, replayed on cached network outputs (bench/replay.py): identical cuts,
+texts, lines and formats, confidences within 1e-6, on the default set and, where it is present,
+on ../shared/realdev. The cache is built on first use (one network pass per piece) outside the
+repository; later runs only replay."""
+import os
+
+import numpy as np
+import pytest
+
+from ocr import lines
+from tests.conftest import REALDEV
+from tests.ocr import reference
+
+pytest.importorskip("onnxruntime")
+
+
+@pytest.fixture(scope="module", params=["default", "realdev"])
+def replay(request):
+    from bench.replay import Replay
+    if request.param == "realdev" and not os.path.isfile(REALDEV):
+        pytest.skip("../shared/realdev not present")
+    return Replay(None if request.param == "default" else REALDEV, threads=2)
+
+
+def test_the_splitter_cuts_the_same_lines(replay, monkeypatch):
+    new = [lines.split(c) for c in replay.crops]
+    reference.old_paths(monkeypatch)
+    old = [lines.split(c) for c in replay.crops]
+    for i, (a, b) in enumerate(zip(old, new)):
+        assert len(a) == len(b) and all(np.array_equal(x, y) for x, y in zip(a, b)), replay.ids[i]
+
+
+def test_old_and_new_paths_read_the_same(replay, monkeypatch):
+    from bench.replay import reads
+    new = reads(replay.run())
+    reference.old_paths(monkeypatch)
+    old = reads(replay.run())
+    for i, (a, b) in enumerate(zip(old, new)):
+        conf_a, conf_b = a.pop("confidence"), b.pop("confidence")
+        assert a == b, replay.ids[i]
+        assert conf_a == pytest.approx(conf_b, abs=1e-6), replay.ids[i]
