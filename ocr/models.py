@@ -4,12 +4,13 @@ Models come from PyPI packages or files the project builds; nothing is downloade
 A folder can be forced with KIT_MODELS_<GROUP> (e.g. KIT_MODELS_EASYOCR=/opt/models/easyocr),
 which is how the Nano's Ansible role and the images point at staged files.
 """
+import hashlib
 import importlib
 import os
 
 import yaml
 
-from .engines.base import EngineUnavailable
+from .errors import EngineUnavailable
 
 _TABLE = None
 _STAGED = {"easyocr": "~/.EasyOCR/model"}
@@ -64,3 +65,19 @@ def locate(group, name, alternatives=()):
         if os.path.isfile(path):
             return path
     raise EngineUnavailable("model file {} not found in {}".format(name, model_dir(group)))
+
+
+_SHA_CACHE = {}
+
+
+def sha256_file(path, chunk=1 << 20):
+    """sha256 of a file, cached per (path, size, mtime) so repeated loads stay cheap."""
+    st = os.stat(path)
+    key = (os.path.abspath(path), st.st_size, st.st_mtime)
+    if key not in _SHA_CACHE:
+        h = hashlib.sha256()
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(chunk), b""):
+                h.update(block)
+        _SHA_CACHE[key] = h.hexdigest()
+    return _SHA_CACHE[key]

@@ -7,7 +7,8 @@ Runs only where TensorRT and CUDA are present; everything here imports tensorrt 
 """
 import os
 
-from ..engines.base import EngineUnavailable, sha256_file
+from ..errors import EngineUnavailable
+from ..models import sha256_file
 from . import cache
 
 WORKSPACE = 1 << 30  # 1 GiB: the Nano has 4 GiB shared with the CPU

@@ -1,10 +1,8 @@
 """The one small engine interface (after MLPerf's backends: name, version, load, predict)."""
-import hashlib
 import os
 
-
-class EngineUnavailable(Exception):
-    """The engine cannot run in this interpreter; the message says what is missing, in one line."""
+from ..errors import EngineUnavailable
+from ..models import sha256_file
 
 
 class Prediction(object):
@@ -95,22 +93,6 @@ class Engine(object):
                                     "version)".format(self.name, path, digest[:12], expected_sha256[:12]))
         self.models[role] = {"path": path, "sha256": digest}
         return path
-
-
-_SHA_CACHE = {}
-
-
-def sha256_file(path, chunk=1 << 20):
-    """sha256 of a file, cached per (path, size, mtime) so repeated loads stay cheap."""
-    st = os.stat(path)
-    key = (os.path.abspath(path), st.st_size, st.st_mtime)
-    if key not in _SHA_CACHE:
-        h = hashlib.sha256()
-        with open(path, "rb") as f:
-            for block in iter(lambda: f.read(chunk), b""):
-                h.update(block)
-        _SHA_CACHE[key] = h.hexdigest()
-    return _SHA_CACHE[key]
 
 
 def require(module, needs):

@@ -17,8 +17,8 @@ import time
 
 import numpy as np
 
+from .. import formats, models, postprocess
 from .. import lines as line_split
-from .. import models, postprocess
 from .base import Engine, EngineUnavailable, Prediction
 from .ppocr import OnnxRunner, _package_version, batched_rec
 
@@ -100,7 +100,7 @@ class CodeReader(Engine):
         self.grammar = None
         if self.options["formats"]:
             extra = self.options["formats_file"] or None
-            self.grammar = postprocess.Grammar.from_yaml(extra) if extra else postprocess.default_grammar()
+            self.grammar = formats.Grammar.from_yaml(extra) if extra else formats.default_grammar()
 
     def line_probs(self, images):
         """Per-step probabilities (T x C arrays) of single-line images, batched by similar width."""

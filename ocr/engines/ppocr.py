@@ -16,7 +16,7 @@ import os
 
 import numpy as np
 
-from .. import layout, models
+from .. import ctc, layout, models
 from .base import Engine, EngineUnavailable, Prediction, require
 
 
@@ -108,20 +108,6 @@ def batched_rec(run, images, batch, height, max_width, multiple=32):
     return out
 
 
-def ctc_greedy(probs, charset):
-    """probs: N x T x C softmax outputs -> [(text, confidence)]."""
-    out = []
-    idx = probs.argmax(axis=2)
-    best = probs.max(axis=2)
-    for row, conf in zip(idx, best):
-        keep = np.ones(len(row), dtype=bool)
-        keep[1:] = row[1:] != row[:-1]
-        keep &= row != 0
-        chars = [charset[i] if i < len(charset) else "" for i in row[keep]]
-        out.append(("".join(chars), float(conf[keep].mean()) if keep.any() else 0.0))
-    return out
-
-
 def crop_quad(img, quad):
     """Perspective-cut a detected quadrilateral, rotated upright when it is tall and thin."""
     import cv2
@@ -199,7 +185,7 @@ class _PPOCRBase(Engine):
         """Recognise single-line images in batches of `batch` -> [(text, confidence)]."""
         probs = batched_rec(self.rec, images, self.options["batch"], int(self.options["rec_height"]),
                             int(self.options["max_width"]), int(self.options["width_multiple"]))
-        return [ctc_greedy(p[None], self.charset)[0] for p in probs]
+        return [ctc.greedy_texts(p[None], self.charset)[0] for p in probs]
 
 
 class _PPOCRRec(_PPOCRBase):

@@ -1,0 +1,153 @@
+"""CTC decoding over a recogniser's per-step probabilities (T x C, class 0 the blank), one of each:
+
+- `greedy`: the best path, repeats merged and blanks dropped (every engine's plain read);
+- `align`: the best alignment (Viterbi) of a given label sequence: its per-label probabilities
+  and path log-probability, to score candidate texts against the frames;
+- `constrained`: a CTC prefix beam search that only extends prefixes a format grammar
+  (ocr/formats.py) can still accept, so the best *valid* string wins.
+
+Runs on the Nano's Python 3.6 (numpy only).
+"""
+import heapq
+import math
+
+import numpy as np
+
+
+def greedy(probs, best_frame=True):
+    """probs T x C (class 0 blank) -> (label indices, per-label probability: its best frame, or
+    the first frame of its run when not `best_frame`)."""
+    idx = probs.argmax(axis=1)
+    labels, conf = [], []
+    prev = 0
+    for t, k in enumerate(idx):
+        if k != 0 and k != prev:
+            labels.append(int(k))
+            conf.append(float(probs[t, k]))
+        elif k != 0 and best_frame:
+            conf[-1] = max(conf[-1], float(probs[t, k]))
+        prev = k
+    return labels, conf
+
+
+def greedy_texts(probs, charset):
+    """probs N x T x C -> [(text, confidence)]: the best path of each row, with PaddleOCR's
+    confidence, the mean probability of each kept character's first frame (0 for an empty read).
+    charset[k] is the character of class k; a class past its end reads as nothing."""
+    out = []
+    for row in probs:
+        labels, first = greedy(row, best_frame=False)
+        chars = [charset[k] if k < len(charset) else "" for k in labels]
+        conf = float(np.array(first, dtype=row.dtype).mean()) if labels else 0.0
+        out.append(("".join(chars), conf))
+    return out
+
+
+def align(probs, labels):
+    """(per-label probability, log-probability of the path) of `labels` under the best CTC
+    alignment (Viterbi), or None when no alignment fits in T frames."""
+    if not labels:
+        return [], float(np.log(np.maximum(probs[:, 0], 1e-12)).sum())
+    T = probs.shape[0]
+    ext = [0]
+    for k in labels:
+        ext += [k, 0]
+    S = len(ext)
+    logp = np.log(np.maximum(probs[:, ext], 1e-12))  # T x S
+    ext_a = np.array(ext)
+    skip = np.zeros(S, dtype=bool)  # may jump from s-2 (a label differing from the one before)
+    skip[3::2] = ext_a[3::2] != ext_a[1:-2:2]
+    score = np.full(S, -np.inf)
+    score[:2] = logp[0, :2]
+    back = np.zeros((T, S), dtype=np.int64)
+    # rows: stay on s, come from s-1, jump from s-2 (where allowed); argmax prefers them in that order
+    moves = np.full((3, S), -np.inf)
+    jump = np.where(skip[2:], 0.0, -np.inf)
+    for t in range(1, T):
+        moves[0] = score
+        moves[1, 1:] = score[:-1]
+        moves[2, 2:] = score[:-2] + jump
+        back[t] = moves.argmax(axis=0)
+        score = moves.max(axis=0) + logp[t]
+    end = S - 1 if score[S - 1] >= score[S - 2] else S - 2
+    if not np.isfinite(score[end]):
+        return None
+    conf = [0.0] * len(labels)
+    s = end
+    for t in range(T - 1, -1, -1):
+        if s % 2 == 1:
+            conf[s // 2] = max(conf[s // 2], float(probs[t, ext[s]]))
+        s -= back[t, s]
+    return conf, float(score[end])
+
+
+def _logadd(a, b):
+    if a == -math.inf:
+        return b
+    if b == -math.inf:
+        return a
+    m = max(a, b)
+    return m + math.log(math.exp(a - m) + math.exp(b - m))
+
+
+def _add_prob(beams, prefix, pb, pnb):
+    """Sum CTC path probabilities into a prefix (log space): ending in blank / in a label."""
+    e = beams.get(prefix)
+    if e is None:
+        beams[prefix] = [pb, pnb]
+    else:
+        e[0], e[1] = _logadd(e[0], pb), _logadd(e[1], pnb)
+
+
+def constrained(probs, charset, grammar, beam=8, prune=1e-3, prior_weight=1.0):
+    """CTC prefix beam search that keeps only prefixes the grammar can continue; returns the
+    accepted string with the best log P(text) - prior_weight * format cost, or None.
+
+    The beam is ranked by that same score, with the cheapest format cost a prefix has run up so
+    far: ranked by probability alone, a specific format whose first characters the model was
+    less sure of (`EXP` under a read `EXF`) fell out of the beam before its prior could count.
+    charset[k] is the character of class k (charset[0] unused: blank). Classes below `prune`
+    at a step are skipped, and a prefix's grammar state is computed only when its probability
+    could still make the beam (once per prefix): a format cost only lowers a score."""
+    logp = np.log(np.maximum(probs, 1e-12)).tolist()
+    kernels = {"": grammar.kernel()}  # prefix -> automaton kernel after reading it ({}: dead)
+    spent = {"": grammar.least_cost(kernels[""])}  # prefix -> the least format cost of reading it
+    beams = {"": [0.0, -math.inf]}     # prefix -> [log P ending in blank, ending in a label]
+    for t in range(probs.shape[0]):
+        row = logp[t]
+        cands = [(int(k), charset[k].upper()) for k in np.nonzero(probs[t] >= prune)[0] if k != 0]
+        nxt = {}
+        for prefix, (pb, pnb) in beams.items():
+            total = _logadd(pb, pnb)
+            _add_prob(nxt, prefix, total + row[0], -math.inf)
+            for k, c in cands:
+                if prefix and prefix[-1] == c:
+                    _add_prob(nxt, prefix, -math.inf, pnb + row[k])  # a repeat collapses
+                    _add_prob(nxt, prefix + c, -math.inf, pb + row[k])
+                else:
+                    _add_prob(nxt, prefix + c, -math.inf, total + row[k])
+        kept = []  # min-heap of (score, prefix), at most `beam`
+        for prefix, logp_ in sorted(((p, _logadd(*v)) for p, v in nxt.items()), key=lambda kv: -kv[1]):
+            if len(kept) == beam and logp_ <= kept[0][0]:
+                break  # neither this prefix nor any less probable one can score higher
+            if prefix not in kernels:
+                kernels[prefix] = grammar.step(kernels[prefix[:-1]], prefix[-1])
+                if kernels[prefix]:
+                    spent[prefix] = grammar.least_cost(kernels[prefix])
+            if not kernels[prefix]:
+                continue
+            entry = (logp_ - prior_weight * spent[prefix], prefix)
+            if len(kept) < beam:
+                heapq.heappush(kept, entry)
+            elif entry > kept[0]:
+                heapq.heapreplace(kept, entry)
+        beams = {prefix: nxt[prefix] for _, prefix in kept}
+    best, best_score = None, -math.inf
+    for prefix, (pb, pnb) in beams.items():
+        cost = grammar.accept_cost(kernels[prefix])
+        if cost is not None:
+            score = _logadd(pb, pnb) - prior_weight * cost
+            if score > best_score:
+                best, best_score = prefix, score
+    return best
+
