@@ -16,18 +16,20 @@ import numpy as np
 
 def greedy(probs, best_frame=True):
     """probs T x C (class 0 blank) -> (label indices, per-label probability: its best frame, or
-    the first frame of its run when not `best_frame`)."""
+    the first frame of its run when not `best_frame`). In numpy: a label starts where the best
+    class is no blank and differs from the frame before; its run lasts while that class does."""
     idx = probs.argmax(axis=1)
-    labels, conf = [], []
-    prev = 0
-    for t, k in enumerate(idx):
-        if k != 0 and k != prev:
-            labels.append(int(k))
-            conf.append(float(probs[t, k]))
-        elif k != 0 and best_frame:
-            conf[-1] = max(conf[-1], float(probs[t, k]))
-        prev = k
-    return labels, conf
+    prev = np.zeros_like(idx)
+    prev[1:] = idx[:-1]
+    starts = np.nonzero((idx != 0) & (idx != prev))[0]
+    if not len(starts):
+        return [], []
+    top = probs[np.arange(len(idx)), idx]
+    if best_frame:  # blanks between runs count below any probability
+        conf = np.maximum.reduceat(np.where(idx != 0, top, -1), starts)
+    else:
+        conf = top[starts]
+    return idx[starts].tolist(), [float(v) for v in conf]
 
 
 def greedy_texts(probs, charset):
@@ -110,22 +112,30 @@ def constrained(probs, charset, grammar, beam=8, prune=1e-3, prior_weight=1.0):
     at a step are skipped, and a prefix's grammar state is computed only when its probability
     could still make the beam (once per prefix): a format cost only lowers a score."""
     logp = np.log(np.maximum(probs, 1e-12)).tolist()
+    upper = [ch.upper() for ch in charset]
+    cands_at = [[] for _ in range(probs.shape[0])]  # per step: (class, character) above `prune`
+    steps, classes = np.nonzero(probs[:, 1:] >= prune)
+    for t, k in zip(steps.tolist(), (classes + 1).tolist()):
+        cands_at[t].append((k, upper[k]))
     kernels = {"": grammar.kernel()}  # prefix -> automaton kernel after reading it ({}: dead)
     spent = {"": grammar.least_cost(kernels[""])}  # prefix -> the least format cost of reading it
     beams = {"": [0.0, -math.inf]}     # prefix -> [log P ending in blank, ending in a label]
-    for t in range(probs.shape[0]):
+    for t, cands in enumerate(cands_at):
         row = logp[t]
-        cands = [(int(k), charset[k].upper()) for k in np.nonzero(probs[t] >= prune)[0] if k != 0]
-        nxt = {}
-        for prefix, (pb, pnb) in beams.items():
-            total = _logadd(pb, pnb)
-            _add_prob(nxt, prefix, total + row[0], -math.inf)
-            for k, c in cands:
-                if prefix and prefix[-1] == c:
-                    _add_prob(nxt, prefix, -math.inf, pnb + row[k])  # a repeat collapses
-                    _add_prob(nxt, prefix + c, -math.inf, pb + row[k])
-                else:
-                    _add_prob(nxt, prefix + c, -math.inf, total + row[k])
+        if not cands:  # a blank step (most steps): every prefix ends in blank, none is new
+            blank = row[0]
+            nxt = {prefix: [_logadd(pb, pnb) + blank, -math.inf] for prefix, (pb, pnb) in beams.items()}
+        else:
+            nxt = {}
+            for prefix, (pb, pnb) in beams.items():
+                total = _logadd(pb, pnb)
+                _add_prob(nxt, prefix, total + row[0], -math.inf)
+                for k, c in cands:
+                    if prefix and prefix[-1] == c:
+                        _add_prob(nxt, prefix, -math.inf, pnb + row[k])  # a repeat collapses
+                        _add_prob(nxt, prefix + c, -math.inf, pb + row[k])
+                    else:
+                        _add_prob(nxt, prefix + c, -math.inf, total + row[k])
         kept = []  # min-heap of (score, prefix), at most `beam`
         for prefix, logp_ in sorted(((p, _logadd(*v)) for p, v in nxt.items()), key=lambda kv: -kv[1]):
             if len(kept) == beam and logp_ <= kept[0][0]:

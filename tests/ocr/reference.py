@@ -1,12 +1,14 @@
-"""The code reader's CPU-side hot loops as they were before they were vectorised (commit
-1df74ff), frozen: the oracle the replay test (test_replay.py) checks the shipped ones against.
-Each function here replaces the module attribute of the same name in `PATCHES`; everything else
-runs the shipped code. Never edit these to follow a change: a change in reads is what they catch."""
+"""The code reader's CPU-side hot loops as they were before they were made faster (the splitter
+at commit 1df74ff, the decoders at 346afed, right after ocr/postprocess.py was split), frozen:
+the oracle the replay test (test_replay.py) checks the shipped ones against. Each function here
+replaces the attribute of the same name in `PATCHES`; everything else runs the shipped code.
+Never edit these to follow a change: a change in reads is what they catch."""
+import heapq
 import math
 
 import numpy as np
 
-from ocr import lines
+from ocr import ctc, formats, lines
 
 
 # --- ocr/lines.py -----------------------------------------------------------------------------
@@ -40,7 +42,86 @@ def _cut_valleys(profile, y0, y1, least, most_ink):
     return _cut_valleys(profile, y0, v, least, most_ink) + _cut_valleys(profile, v + 1, y1, least, most_ink)
 
 
-PATCHES = [(lines, "deskew_shear", deskew_shear), (lines, "_cut_valleys", _cut_valleys)]
+# --- ocr/ctc.py ---------------------------------------------------------------------------------
+def greedy(probs, best_frame=True):
+    idx = probs.argmax(axis=1)
+    labels, conf = [], []
+    prev = 0
+    for t, k in enumerate(idx):
+        if k != 0 and k != prev:
+            labels.append(int(k))
+            conf.append(float(probs[t, k]))
+        elif k != 0 and best_frame:
+            conf[-1] = max(conf[-1], float(probs[t, k]))
+        prev = k
+    return labels, conf
+
+
+def constrained(probs, charset, grammar, beam=8, prune=1e-3, prior_weight=1.0):
+    logp = np.log(np.maximum(probs, 1e-12)).tolist()
+    kernels = {"": grammar.kernel()}  # prefix -> automaton kernel after reading it ({}: dead)
+    spent = {"": grammar.least_cost(kernels[""])}  # prefix -> the least format cost of reading it
+    beams = {"": [0.0, -math.inf]}     # prefix -> [log P ending in blank, ending in a label]
+    for t in range(probs.shape[0]):
+        row = logp[t]
+        cands = [(int(k), charset[k].upper()) for k in np.nonzero(probs[t] >= prune)[0] if k != 0]
+        nxt = {}
+        for prefix, (pb, pnb) in beams.items():
+            total = ctc._logadd(pb, pnb)
+            ctc._add_prob(nxt, prefix, total + row[0], -math.inf)
+            for k, c in cands:
+                if prefix and prefix[-1] == c:
+                    ctc._add_prob(nxt, prefix, -math.inf, pnb + row[k])  # a repeat collapses
+                    ctc._add_prob(nxt, prefix + c, -math.inf, pb + row[k])
+                else:
+                    ctc._add_prob(nxt, prefix + c, -math.inf, total + row[k])
+        kept = []  # min-heap of (score, prefix), at most `beam`
+        for prefix, logp_ in sorted(((p, ctc._logadd(*v)) for p, v in nxt.items()), key=lambda kv: -kv[1]):
+            if len(kept) == beam and logp_ <= kept[0][0]:
+                break  # neither this prefix nor any less probable one can score higher
+            if prefix not in kernels:
+                kernels[prefix] = grammar.step(kernels[prefix[:-1]], prefix[-1])
+                if kernels[prefix]:
+                    spent[prefix] = grammar.least_cost(kernels[prefix])
+            if not kernels[prefix]:
+                continue
+            entry = (logp_ - prior_weight * spent[prefix], prefix)
+            if len(kept) < beam:
+                heapq.heappush(kept, entry)
+            elif entry > kept[0]:
+                heapq.heapreplace(kept, entry)
+        beams = {prefix: nxt[prefix] for _, prefix in kept}
+    best, best_score = None, -math.inf
+    for prefix, (pb, pnb) in beams.items():
+        cost = grammar.accept_cost(kernels[prefix])
+        if cost is not None:
+            score = ctc._logadd(pb, pnb) - prior_weight * cost
+            if score > best_score:
+                best, best_score = prefix, score
+    return best
+
+
+# --- ocr/formats.py -----------------------------------------------------------------------------
+def correct(self, text):
+    layer = {self.start: (0.0, None)}
+    for ch in text:
+        c = ch.upper()
+        layer = self.closure(layer, c)
+        new = {}
+        for s, (cost, path) in layer.items():
+            for t, swap, alt in self._reads(s, c):
+                formats._keep_cheapest(new, t, cost + swap, (path, alt or ch, None))
+            if c == " ":
+                formats._keep_cheapest(new, s, cost + formats.SPACE_DROP_COST, path)
+        if not new:
+            return None
+        layer = new
+    layer = self.closure(layer, None)
+    return formats._unwind(*layer[self.accept]) if self.accept in layer else None
+
+
+PATCHES = [(lines, "deskew_shear", deskew_shear), (lines, "_cut_valleys", _cut_valleys),
+           (ctc, "greedy", greedy), (ctc, "constrained", constrained), (formats.Grammar, "correct", correct)]
 
 
 def old_paths(monkeypatch):

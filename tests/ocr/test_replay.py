@@ -40,3 +40,24 @@ def test_old_and_new_paths_read_the_same(replay, monkeypatch):
         conf_a, conf_b = a.pop("confidence"), b.pop("confidence")
         assert a == b, replay.ids[i]
         assert conf_a == pytest.approx(conf_b, abs=1e-6), replay.ids[i]
+
+
+def test_every_cached_line_decodes_the_same(replay, monkeypatch):
+    from ocr import ctc, postprocess
+    engine = replay.engine
+    lines_probs = [replay.probs[k] for k in sorted(replay.probs)]
+
+    def reads():
+        out = []
+        for probs in lines_probs:
+            read = postprocess.decode(probs, engine.charset, engine.grammar)
+            out.append((ctc.greedy(probs), ctc.greedy(probs, best_frame=False),
+                        (read.text, read.formats, read.how), read.char_probs))
+        return out
+
+    new = reads()
+    reference.old_paths(monkeypatch)
+    old = reads()
+    for i, (a, b) in enumerate(zip(old, new)):
+        assert a[:3] == b[:3], i
+        assert a[3] == pytest.approx(b[3], abs=1e-6), i
