@@ -59,18 +59,20 @@ def align(probs, labels):
     ext_a = np.array(ext)
     skip = np.zeros(S, dtype=bool)  # may jump from s-2 (a label differing from the one before)
     skip[3::2] = ext_a[3::2] != ext_a[1:-2:2]
-    score = np.full(S, -np.inf)
-    score[:2] = logp[0, :2]
-    back = np.zeros((T, S), dtype=np.int64)
-    # rows: stay on s, come from s-1, jump from s-2 (where allowed); argmax prefers them in that order
-    moves = np.full((3, S), -np.inf)
-    jump = np.where(skip[2:], 0.0, -np.inf)
+    # Forward scores of every step, two -inf columns first (s - 1 and s - 2 of the first states):
+    # four numpy calls a step; the way back is read off the stored scores along the one path.
+    sc = np.full((T, S + 2), -np.inf)
+    sc[0, 2:4] = logp[0, :2]
+    jump = np.full(S, -np.inf)  # onto s from s - 2: 0 where allowed
+    jump[skip] = 0.0
+    tmp = np.empty(S)
     for t in range(1, T):
-        moves[0] = score
-        moves[1, 1:] = score[:-1]
-        moves[2, 2:] = score[:-2] + jump
-        back[t] = moves.argmax(axis=0)
-        score = moves.max(axis=0) + logp[t]
+        prev, row = sc[t - 1], sc[t, 2:]
+        np.maximum(prev[2:], prev[1:-1], out=row)
+        np.add(prev[:-2], jump, out=tmp)
+        np.maximum(row, tmp, out=row)
+        row += logp[t]
+    score = sc[T - 1, 2:]
     end = S - 1 if score[S - 1] >= score[S - 2] else S - 2
     if not np.isfinite(score[end]):
         return None
@@ -79,7 +81,10 @@ def align(probs, labels):
     for t in range(T - 1, -1, -1):
         if s % 2 == 1:
             conf[s // 2] = max(conf[s // 2], float(probs[t, ext[s]]))
-        s -= back[t, s]
+        if t:  # where s came from: stay, s - 1, s - 2, the first best (as argmax picks)
+            prev = sc[t - 1]
+            stay, step, hop = prev[s + 2], prev[s + 1], prev[s] + jump[s]
+            s -= 0 if stay >= step and stay >= hop else (1 if step >= hop else 2)
     return conf, float(score[end])
 
 

@@ -43,6 +43,42 @@ def _cut_valleys(profile, y0, y1, least, most_ink):
 
 
 # --- ocr/ctc.py ---------------------------------------------------------------------------------
+def align(probs, labels):
+    if not labels:
+        return [], float(np.log(np.maximum(probs[:, 0], 1e-12)).sum())
+    T = probs.shape[0]
+    ext = [0]
+    for k in labels:
+        ext += [k, 0]
+    S = len(ext)
+    logp = np.log(np.maximum(probs[:, ext], 1e-12))  # T x S
+    ext_a = np.array(ext)
+    skip = np.zeros(S, dtype=bool)  # may jump from s-2 (a label differing from the one before)
+    skip[3::2] = ext_a[3::2] != ext_a[1:-2:2]
+    score = np.full(S, -np.inf)
+    score[:2] = logp[0, :2]
+    back = np.zeros((T, S), dtype=np.int64)
+    # rows: stay on s, come from s-1, jump from s-2 (where allowed); argmax prefers them in that order
+    moves = np.full((3, S), -np.inf)
+    jump = np.where(skip[2:], 0.0, -np.inf)
+    for t in range(1, T):
+        moves[0] = score
+        moves[1, 1:] = score[:-1]
+        moves[2, 2:] = score[:-2] + jump
+        back[t] = moves.argmax(axis=0)
+        score = moves.max(axis=0) + logp[t]
+    end = S - 1 if score[S - 1] >= score[S - 2] else S - 2
+    if not np.isfinite(score[end]):
+        return None
+    conf = [0.0] * len(labels)
+    s = end
+    for t in range(T - 1, -1, -1):
+        if s % 2 == 1:
+            conf[s // 2] = max(conf[s // 2], float(probs[t, ext[s]]))
+        s -= back[t, s]
+    return conf, float(score[end])
+
+
 def greedy(probs, best_frame=True):
     idx = probs.argmax(axis=1)
     labels, conf = [], []
@@ -121,7 +157,8 @@ def correct(self, text):
 
 
 PATCHES = [(lines, "deskew_shear", deskew_shear), (lines, "_cut_valleys", _cut_valleys),
-           (ctc, "greedy", greedy), (ctc, "constrained", constrained), (formats.Grammar, "correct", correct)]
+           (ctc, "greedy", greedy), (ctc, "align", align), (ctc, "constrained", constrained),
+           (formats.Grammar, "correct", correct)]
 
 
 def old_paths(monkeypatch):
