@@ -89,21 +89,14 @@ def align(probs, labels):
 
 
 def _logadd(a, b):
+    """log(exp(a) + exp(b)); the larger one's exp(0) is exactly 1.0, so it is not computed."""
     if a == -math.inf:
         return b
     if b == -math.inf:
         return a
-    m = max(a, b)
-    return m + math.log(math.exp(a - m) + math.exp(b - m))
-
-
-def _add_prob(beams, prefix, pb, pnb):
-    """Sum CTC path probabilities into a prefix (log space): ending in blank / in a label."""
-    e = beams.get(prefix)
-    if e is None:
-        beams[prefix] = [pb, pnb]
-    else:
-        e[0], e[1] = _logadd(e[0], pb), _logadd(e[1], pnb)
+    if a >= b:
+        return a + math.log(1.0 + math.exp(b - a))
+    return b + math.log(math.exp(a - b) + 1.0)
 
 
 def constrained(probs, charset, grammar, beam=8, prune=1e-3, prior_weight=1.0):
@@ -130,17 +123,29 @@ def constrained(probs, charset, grammar, beam=8, prune=1e-3, prior_weight=1.0):
         if not cands:  # a blank step (most steps): every prefix ends in blank, none is new
             blank = row[0]
             nxt = {prefix: [_logadd(pb, pnb) + blank, -math.inf] for prefix, (pb, pnb) in beams.items()}
-        else:
+        else:  # sum each path's probability into its prefix: [ending in blank, in a label]
             nxt = {}
+            blank = row[0]
             for prefix, (pb, pnb) in beams.items():
                 total = _logadd(pb, pnb)
-                _add_prob(nxt, prefix, total + row[0], -math.inf)
+                e = nxt.get(prefix)
+                if e is None:
+                    nxt[prefix] = [total + blank, -math.inf]
+                else:
+                    e[0] = _logadd(e[0], total + blank)
+                last = prefix[-1] if prefix else None
                 for k, c in cands:
-                    if prefix and prefix[-1] == c:
-                        _add_prob(nxt, prefix, -math.inf, pnb + row[k])  # a repeat collapses
-                        _add_prob(nxt, prefix + c, -math.inf, pb + row[k])
+                    if last == c:  # a repeat collapses; a new one needs a blank between
+                        e = nxt[prefix]
+                        e[1] = _logadd(e[1], pnb + row[k])
+                        grown, p = prefix + c, pb + row[k]
                     else:
-                        _add_prob(nxt, prefix + c, -math.inf, total + row[k])
+                        grown, p = prefix + c, total + row[k]
+                    e = nxt.get(grown)
+                    if e is None:
+                        nxt[grown] = [-math.inf, p]
+                    else:
+                        e[1] = _logadd(e[1], p)
         kept = []  # min-heap of (score, prefix), at most `beam`
         for prefix, logp_ in sorted(((p, _logadd(*v)) for p, v in nxt.items()), key=lambda kv: -kv[1]):
             if len(kept) == beam and logp_ <= kept[0][0]:

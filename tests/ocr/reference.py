@@ -93,6 +93,23 @@ def greedy(probs, best_frame=True):
     return labels, conf
 
 
+def _logadd(a, b):
+    if a == -math.inf:
+        return b
+    if b == -math.inf:
+        return a
+    m = max(a, b)
+    return m + math.log(math.exp(a - m) + math.exp(b - m))
+
+
+def _add_prob(beams, prefix, pb, pnb):
+    e = beams.get(prefix)
+    if e is None:
+        beams[prefix] = [pb, pnb]
+    else:
+        e[0], e[1] = _logadd(e[0], pb), _logadd(e[1], pnb)
+
+
 def constrained(probs, charset, grammar, beam=8, prune=1e-3, prior_weight=1.0):
     logp = np.log(np.maximum(probs, 1e-12)).tolist()
     kernels = {"": grammar.kernel()}  # prefix -> automaton kernel after reading it ({}: dead)
@@ -103,16 +120,16 @@ def constrained(probs, charset, grammar, beam=8, prune=1e-3, prior_weight=1.0):
         cands = [(int(k), charset[k].upper()) for k in np.nonzero(probs[t] >= prune)[0] if k != 0]
         nxt = {}
         for prefix, (pb, pnb) in beams.items():
-            total = ctc._logadd(pb, pnb)
-            ctc._add_prob(nxt, prefix, total + row[0], -math.inf)
+            total = _logadd(pb, pnb)
+            _add_prob(nxt, prefix, total + row[0], -math.inf)
             for k, c in cands:
                 if prefix and prefix[-1] == c:
-                    ctc._add_prob(nxt, prefix, -math.inf, pnb + row[k])  # a repeat collapses
-                    ctc._add_prob(nxt, prefix + c, -math.inf, pb + row[k])
+                    _add_prob(nxt, prefix, -math.inf, pnb + row[k])  # a repeat collapses
+                    _add_prob(nxt, prefix + c, -math.inf, pb + row[k])
                 else:
-                    ctc._add_prob(nxt, prefix + c, -math.inf, total + row[k])
+                    _add_prob(nxt, prefix + c, -math.inf, total + row[k])
         kept = []  # min-heap of (score, prefix), at most `beam`
-        for prefix, logp_ in sorted(((p, ctc._logadd(*v)) for p, v in nxt.items()), key=lambda kv: -kv[1]):
+        for prefix, logp_ in sorted(((p, _logadd(*v)) for p, v in nxt.items()), key=lambda kv: -kv[1]):
             if len(kept) == beam and logp_ <= kept[0][0]:
                 break  # neither this prefix nor any less probable one can score higher
             if prefix not in kernels:
@@ -131,7 +148,7 @@ def constrained(probs, charset, grammar, beam=8, prune=1e-3, prior_weight=1.0):
     for prefix, (pb, pnb) in beams.items():
         cost = grammar.accept_cost(kernels[prefix])
         if cost is not None:
-            score = ctc._logadd(pb, pnb) - prior_weight * cost
+            score = _logadd(pb, pnb) - prior_weight * cost
             if score > best_score:
                 best, best_score = prefix, score
     return best
