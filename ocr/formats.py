@@ -267,8 +267,12 @@ class Grammar(object):
     def step(self, kernel, c):
         """Consume character c exactly (no look-alikes) -> the next kernel ({}: dead)."""
         out = {}
+        moves = self._moves
         for t, cost in kernel.items():
-            for u, cu in self._moves_from(t).get(c, ()):
+            table = moves.get(t)
+            if table is None:
+                table = self._moves_from(t)
+            for u, cu in table.get(c, ()):
                 nc = cost + cu
                 if nc < out.get(u, math.inf):
                     out[u] = nc
@@ -288,7 +292,15 @@ class Grammar(object):
 
     def least_cost(self, kernel):
         """The cheapest format cost of any state the kernel's closure holds."""
-        return min(cost + self._least(t) for t, cost in kernel.items())
+        least = self._least_from
+        best = math.inf
+        for t, cost in kernel.items():
+            low = least.get(t)
+            if low is None:
+                low = self._least(t)
+            if cost + low < best:
+                best = cost + low
+        return best
 
     def _least(self, t):
         if t not in self._least_from:

@@ -173,9 +173,24 @@ def correct(self, text):
     return formats._unwind(*layer[self.accept]) if self.accept in layer else None
 
 
+def step(self, kernel, c):
+    out = {}
+    for t, cost in kernel.items():
+        for u, cu in self._moves_from(t).get(c, ()):
+            nc = cost + cu
+            if nc < out.get(u, math.inf):
+                out[u] = nc
+    return out
+
+
+def least_cost(self, kernel):
+    return min(cost + self._least(t) for t, cost in kernel.items())
+
+
 PATCHES = [(lines, "deskew_shear", deskew_shear), (lines, "_cut_valleys", _cut_valleys),
            (ctc, "greedy", greedy), (ctc, "align", align), (ctc, "constrained", constrained),
-           (formats.Grammar, "correct", correct)]
+           (formats.Grammar, "correct", correct), (formats.Grammar, "step", step),
+           (formats.Grammar, "least_cost", least_cost)]
 
 
 def old_paths(monkeypatch):
