@@ -117,13 +117,17 @@ class Replay(object):
 
 
 def time_stages(replay, repeats=10):
-    """{stage: median over `repeats` replays of the mean ms per crop}, plus "per_repeat" (the
-    split + decode totals of every replay, to show the noise), after one replay not timed. The
-    network stage here is a cache lookup."""
-    per = {"split": [], "decode": [], "split+decode": []}
+    """{stage: median over `repeats` replays of the mean wall-clock ms per crop}, "cpu" (the
+    same for the process's CPU time of the whole replayed predict: split, decode and the cache
+    lookup; less moved by other processes on a shared machine), and "per_repeat" (the split +
+    decode of every replay, to show the noise); after one replay not timed. The network stage
+    here is a cache lookup."""
+    per = {"split": [], "decode": [], "split+decode": [], "cpu": []}
     replay.run()  # warm-up: the grammar builds its per-state tables on first use
     for _ in range(repeats):
+        cpu = time.process_time()
         stages = [stages_of(p) for p in replay.run()]
+        per["cpu"].append((time.process_time() - cpu) * 1000.0 / max(1, len(stages)))
         split = statistics.mean(s["split"] for s in stages)
         decode = statistics.mean(s["decode"] for s in stages)
         per["split"].append(split)
@@ -153,8 +157,9 @@ def main(argv=None):
     print("{} crops, {} cached pieces ({}; ready in {:.1f} s)".format(
         len(replay.crops), len(replay.probs), replay.path, time.perf_counter() - t0))
     timing = time_stages(replay, args.repeats)
-    print("median of {} replays, mean ms per crop: split {:.3f}, decode {:.3f}, split + decode {:.3f}".format(
-        args.repeats, timing["split"], timing["decode"], timing["split+decode"]))
+    print("median of {} replays, mean ms per crop: split {:.3f}, decode {:.3f}, split + decode {:.3f} "
+          "(CPU time of the replayed predict: {:.3f})".format(
+              args.repeats, timing["split"], timing["decode"], timing["split+decode"], timing["cpu"]))
     print("split + decode per replay: " + " ".join("{:.3f}".format(v) for v in timing["per_repeat"]))
     if args.out:
         from bench.results import write_json_atomic
