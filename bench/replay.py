@@ -9,9 +9,12 @@ its `line_probs` answered from the cache, so splitting, choosing and decoding ar
 shipped code, and a piece the cache does not hold (the splitter cut differently) is an error.
 
     python -m bench.replay --data ../shared/realdev --repeats 20   # median ms per crop, per stage
+    python -m bench.replay --patches tests.ocr.reference           # the same, old hot loops
 """
 import argparse
+import contextlib
 import hashlib
+import importlib
 import os
 import statistics
 import sys
@@ -138,6 +141,21 @@ def time_stages(replay, repeats=10):
     return out
 
 
+@contextlib.contextmanager
+def patched(module_name):
+    """Replace the shipped functions by those in `module_name`'s PATCHES [(owner, attribute,
+    function)] for the block (nothing when None), and put them back after."""
+    patches = importlib.import_module(module_name).PATCHES if module_name else []
+    saved = [(owner, name, getattr(owner, name)) for owner, name, _ in patches]
+    try:
+        for owner, name, fn in patches:
+            setattr(owner, name, fn)
+        yield
+    finally:
+        for owner, name, fn in saved:
+            setattr(owner, name, fn)
+
+
 def reads(preds):
     """What a replay must reproduce: per crop text, lines, formats, how each line was decoded,
     and the confidence."""
@@ -151,9 +169,19 @@ def main(argv=None):
     ap.add_argument("--repeats", type=int, default=10, help="replays timed (default 10)")
     ap.add_argument("--limit", type=int, default=0, help="use only the first N samples")
     ap.add_argument("--out", default=None, help="also write the timings and reads as JSON here")
+    ap.add_argument("--patches", default=None,
+                    help="a module whose PATCHES [(owner, name, function)] replace the shipped ones first, "
+                         "e.g. tests.ocr.reference (the hot loops before they were made faster)")
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
     replay = Replay(args.data, limit=args.limit)
+    with patched(args.patches):
+        return _report(args, replay, t0)
+
+
+def _report(args, replay, t0):
+    if args.patches:
+        print("timing with {}'s PATCHES".format(args.patches))
     print("{} crops, {} cached pieces ({}; ready in {:.1f} s)".format(
         len(replay.crops), len(replay.probs), replay.path, time.perf_counter() - t0))
     timing = time_stages(replay, args.repeats)
@@ -164,7 +192,7 @@ def main(argv=None):
     if args.out:
         from bench.results import write_json_atomic
         write_json_atomic(args.out, {"data": args.data or "default", "crops": len(replay.crops),
-                                     "repeats": args.repeats, "timing": timing,
+                                     "repeats": args.repeats, "patches": args.patches, "timing": timing,
                                      "reads": dict(zip(replay.ids, reads(replay.run())))})
     return 0
 
