@@ -43,11 +43,10 @@ def ink_map(gray):
     k = max(3, (min(small.shape) // 2) | 1)
     bg = cv2.resize(cv2.medianBlur(small, min(k, 255)), (w, h), interpolation=cv2.INTER_LINEAR)
     diff = bg.astype(np.int16) - gray.astype(np.int16)  # > 0: darker than the surroundings
-    dark, light = np.clip(diff, 0, None), np.clip(-diff, 0, None)
-    ink = dark if (dark > 24).sum() >= (light > 24).sum() else light
-    ink = ink.astype(np.float32)
+    dark = np.count_nonzero(diff > 24) >= np.count_nonzero(diff < -24)
+    ink = np.clip(diff if dark else -diff, 0, None).astype(np.float32)
     top = np.percentile(ink, 99) or 1.0
-    return np.clip(ink / top, 0, 1)
+    return np.minimum(ink / top, 1)  # >= 0 already
 
 
 def _profiles(ys, xs, h, w, shears):

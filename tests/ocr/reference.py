@@ -6,12 +6,26 @@ Never edit these to follow a change: a change in reads is what they catch."""
 import heapq
 import math
 
+import cv2
 import numpy as np
 
 from ocr import ctc, formats, lines
 
 
 # --- ocr/lines.py -----------------------------------------------------------------------------
+def ink_map(gray):
+    h, w = gray.shape
+    small = cv2.resize(gray, (max(1, w // 4), max(1, h // 4)), interpolation=cv2.INTER_NEAREST)
+    k = max(3, (min(small.shape) // 2) | 1)
+    bg = cv2.resize(cv2.medianBlur(small, min(k, 255)), (w, h), interpolation=cv2.INTER_LINEAR)
+    diff = bg.astype(np.int16) - gray.astype(np.int16)
+    dark, light = np.clip(diff, 0, None), np.clip(-diff, 0, None)
+    ink = dark if (dark > 24).sum() >= (light > 24).sum() else light
+    ink = ink.astype(np.float32)
+    top = np.percentile(ink, 99) or 1.0
+    return np.clip(ink / top, 0, 1)
+
+
 def _profile(ys, xs, h, w, shear):
     shifted = np.round(ys - shear * (xs - w / 2.0)).astype(np.int64)
     ok = (shifted >= 0) & (shifted < h)
@@ -187,7 +201,7 @@ def least_cost(self, kernel):
     return min(cost + self._least(t) for t, cost in kernel.items())
 
 
-PATCHES = [(lines, "deskew_shear", deskew_shear), (lines, "_cut_valleys", _cut_valleys),
+PATCHES = [(lines, "ink_map", ink_map), (lines, "deskew_shear", deskew_shear), (lines, "_cut_valleys", _cut_valleys),
            (ctc, "greedy", greedy), (ctc, "align", align), (ctc, "constrained", constrained),
            (formats.Grammar, "correct", correct), (formats.Grammar, "step", step),
            (formats.Grammar, "least_cost", least_cost)]

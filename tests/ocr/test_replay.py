@@ -31,6 +31,14 @@ def test_the_splitter_cuts_the_same_lines(replay, monkeypatch):
         assert len(a) == len(b) and all(np.array_equal(x, y) for x, y in zip(a, b)), replay.ids[i]
 
 
+def test_the_ink_map_is_bit_identical(replay):
+    import cv2
+    for i, crop in enumerate(replay.crops):
+        gray = crop if crop.ndim == 2 else cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY)
+        old, new = reference.ink_map(gray), lines.ink_map(gray)
+        assert old.dtype == new.dtype and np.array_equal(old, new), replay.ids[i]
+
+
 def test_old_and_new_paths_read_the_same(replay, monkeypatch):
     from bench.replay import reads
     new = reads(replay.run())
