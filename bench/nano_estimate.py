@@ -138,14 +138,14 @@ def _result_docs(paths):
             except ValueError:
                 continue
             if doc.get("status") == "ok":
-                yield doc
+                yield f, doc
 
 
 def measured(paths):
     """{engine row index: ["name precision: ms (device)"]} from bench result JSONs."""
     from bench import results
     found = {}
-    for doc in _result_docs(paths):
+    for _, doc in _result_docs(paths):
         eng = doc.get("engine") or {}
         name = eng.get("name", "")
         row = _engine_row(name)
@@ -158,30 +158,29 @@ def measured(paths):
     return found
 
 
-def host_stages(paths):
-    """[(ms per crop of the CPU-side stages, where from, on a Nano?)] of codereader results: the
-    mean split + decode of their Stages summary."""
+def nano_stages(paths):
+    """[(ms per crop of the CPU-side stages, run)] of codereader results measured on a Jetson Nano:
+    the mean split + decode of their Stages summary (no single-core factor needed)."""
     out = []
-    for doc in _result_docs(paths):
+    for path, doc in _result_docs(paths):
         name = (doc.get("engine") or {}).get("name", "")
         staged = {st["stage"]: st["mean"] for st in (doc.get("summary") or {}).get("stages") or []}
-        if not name.startswith("codereader") or not staged:
-            continue
-        machine = doc.get("machine") or {}
-        on_nano = "nano" in str((machine.get("platform") or {}).get("board_model", "")).lower()
-        where = "{} {} ({})".format(name, doc.get("run_id", ""), machine.get("arch", "?"))
-        out.append((staged.get("split", 0.0) + staged.get("decode", 0.0), where, on_nano))
+        board = str(((doc.get("machine") or {}).get("platform") or {}).get("board_model", ""))
+        if name.startswith("codereader") and staged and "nano" in board.lower():
+            run = os.path.basename(os.path.dirname(os.path.abspath(path)))
+            out.append((staged.get("split", 0.0) + staged.get("decode", 0.0), "{} {}".format(name, run)))
     return out
 
 
 def replayed_stages(data=None, repeats=5):
-    """(ms per crop of split + decode, where from): median of `repeats` replays on cached network
-    outputs (bench/replay.py), here."""
+    """(ms per crop of split + decode, where from): here, the CPU time of the replayed predict on
+    cached network outputs (bench/replay.py), median of `repeats` replays: a wall clock on a
+    shared machine also counts the other processes."""
     from bench import replay
     r = replay.Replay(data)
     timing = replay.time_stages(r, repeats)
-    return timing["split+decode"], "replayed here: {} crops of {}, median of {} replays".format(
-        len(r.crops), data or "the default set", repeats)
+    return timing["cpu"], "CPU time replayed here ({} crops of {}, median of {} replays; wall clock {:.2f})".format(
+        len(r.crops), data or "the default set", repeats, timing["split+decode"])
 
 
 # --- the report ----------------------------------------------------------------------------------------
@@ -228,15 +227,12 @@ def estimate_cli(crop="36x158", results=(), data=None, stream=sys.stdout):
     stream.write(estimate.format_report(counted, (h, w), measured(results) if results else None) + "\n\n")
     floors = [(engine, per[estimate.PLATFORMS[0][0]][1]) for engine, per, _ in estimate.engine_estimates(counted)]
     calib = calibration()
-    on_nano = [s for s in host_stages(results) if s[2]] if results else []
-    here = [s for s in host_stages(results) if not s[2]] if results else []
+    on_nano = nano_stages(results) if results else []
     if on_nano:
         cpu, note, factor = on_nano[0][0], "measured on a Nano ({})".format(on_nano[0][1]), 1.0
-    elif here:
-        cpu, note, factor = here[0][0], "{:.2f} ms here ({})".format(here[0][0], here[0][1]), CPU_FACTOR
     else:
         cpu, where = replayed_stages(data)
-        note, factor = "{:.2f} ms here ({})".format(cpu, where), CPU_FACTOR
+        note, factor = "{:.2f} ms {}".format(cpu, where), CPU_FACTOR
     stream.write(format_expected(expected_rows(floors, {"codereader": cpu}, factor, calib), calib, note, factor) + "\n")
     if factor != 1.0:
         worst = expected_rows(floors, {"codereader": cpu}, PESSIMISTIC_FACTOR, calib)

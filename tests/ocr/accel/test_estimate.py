@@ -112,36 +112,52 @@ def test_the_cpu_factor_is_the_cited_benchmark_ratio():
     assert nano_estimate.CPU_FACTOR == pytest.approx(4448.0 / 1563.0)
 
 
-def test_cpu_side_comes_from_a_codereader_runs_stages(tmp_path):
+def test_cpu_side_comes_from_a_codereader_run_on_a_nano(tmp_path):
     from bench import nano_estimate
     stages = [{"stage": "split", "mean": 0.5, "p90": 1}, {"stage": "network", "mean": 9.0, "p90": 9},
               {"stage": "decode", "mean": 0.25, "p90": 1}]
-    _result(tmp_path, "a.json", engine={"name": "codereader"}, summary={"stages": stages}, run_id="R1")
-    _result(tmp_path, "b.json", engine={"name": "codereader"}, summary={"stages": stages}, run_id="R2",
-            machine={"arch": "aarch64", "platform": {"board_model": "NVIDIA Jetson Nano Developer Kit"}})
-    _result(tmp_path, "c.json", engine={"name": "easyocr"}, summary={"stages": stages})
-    got = sorted(nano_estimate.host_stages([str(tmp_path)]), key=lambda s: s[1])
-    assert [(ms, on_nano) for ms, _, on_nano in got] == [(0.75, False), (0.75, True)]
-    assert "R1" in got[0][1]
+    nano = {"arch": "aarch64", "platform": {"board_model": "NVIDIA Jetson Nano Developer Kit"}}
+    run = tmp_path / "20261130-101010-nano"
+    run.mkdir()
+    _result(run, "a.json", engine={"name": "codereader"}, summary={"stages": stages}, machine=nano)
+    _result(run, "b.json", engine={"name": "codereader"}, summary={"stages": stages})  # x86: not a Nano
+    _result(run, "c.json", engine={"name": "easyocr"}, summary={"stages": stages}, machine=nano)
+    assert nano_estimate.nano_stages([str(run)]) == [(0.75, "codereader 20261130-101010-nano")]
 
 
-def test_estimate_cli_prints_the_expected_figure_and_the_verdict(tmp_path, monkeypatch):
-    import io
-
-    from bench import nano_estimate
+def _fake_counts(monkeypatch):
     counted = [{"model": name, "shape": [1, 3, 48, 211], "macs": 0.5e9, "weight_bytes": 1e7, "act_bytes": 1e8}
                for name, _, _ in estimate.MODELS]
     monkeypatch.setattr(estimate, "count_models", lambda crop: counted)
-    stages = [{"stage": "split", "mean": 0.5, "p90": 1}, {"stage": "decode", "mean": 0.5, "p90": 1}]
-    _result(tmp_path, "a.json", engine={"name": "codereader"}, summary={"stages": stages}, run_id="R1")
+
+
+def test_estimate_cli_prints_the_expected_figure_and_the_verdict(monkeypatch):
+    import io
+
+    from bench import nano_estimate
+    _fake_counts(monkeypatch)
+    monkeypatch.setattr(nano_estimate, "replayed_stages", lambda data: (1.0, "CPU time replayed here (test)"))
     out = io.StringIO()
-    assert nano_estimate.estimate_cli("36x158", [str(tmp_path)], stream=out) == 0
+    assert nano_estimate.estimate_cli("36x158", [], stream=out) == 0
     text = out.getvalue()
     row = [line for line in text.splitlines() if line.startswith("codereader ")][-1]
     cpu = "{:.1f}".format(1.0 * nano_estimate.CPU_FACTOR)
     assert cpu in row and ("yes" in row.split() or "no" in row.split()) and "squeezenet1_1," in row
-    assert "Expected per crop on a Nano" in text and "1.00 ms here (codereader R1" in text
+    assert "Expected per crop on a Nano" in text and "1.00 ms CPU time replayed here (test)" in text
     assert "At a single-core factor of 5" in text
+
+
+def test_a_nano_run_gives_the_cpu_side_unscaled(tmp_path, monkeypatch):
+    import io
+
+    from bench import nano_estimate
+    _fake_counts(monkeypatch)
+    monkeypatch.setattr(nano_estimate, "nano_stages", lambda paths: [(3.0, "codereader RUN")])
+    out = io.StringIO()
+    assert nano_estimate.estimate_cli("36x158", [str(tmp_path)], stream=out) == 0
+    row = [line for line in out.getvalue().splitlines() if line.startswith("codereader ")][-1]
+    assert " 3.0 " in row and "measured on a Nano (codereader RUN)" in out.getvalue()
+    assert "At a single-core factor" not in out.getvalue()
 
 
 def test_reference_model_counts_are_reproducible(tmp_path):
