@@ -118,11 +118,28 @@ def constrained(probs, charset, grammar, beam=8, prune=1e-3, prior_weight=1.0):
     kernels = {"": grammar.kernel()}  # prefix -> automaton kernel after reading it ({}: dead)
     spent = {"": grammar.least_cost(kernels[""])}  # prefix -> the least format cost of reading it
     beams = {"": [0.0, -math.inf]}     # prefix -> [log P ending in blank, ending in a label]
-    for t, cands in enumerate(cands_at):
-        row = logp[t]
-        if not cands:  # a blank step (most steps): every prefix ends in blank, none is new
-            blank = row[0]
-            nxt = {prefix: [_logadd(pb, pnb) + blank, -math.inf] for prefix, (pb, pnb) in beams.items()}
+    t = 0
+    while t < len(cands_at):
+        row, cands = logp[t], cands_at[t]
+        t += 1
+        if not cands:
+            # Blank steps (most steps): every prefix ends in blank, none is new, all stay. A run of
+            # them is summed at once, each step's blank added in turn; only the order of the beam
+            # after the run matters, and when its probabilities are all different it is theirs
+            # whatever the order before. On a tie, the run is taken one step at a time.
+            end = t
+            while end < len(cands_at) and not cands_at[end]:
+                end += 1
+            nxt = {}
+            for prefix, (pb, pnb) in beams.items():
+                total = _logadd(pb, pnb) + row[0]
+                for step in range(t, end):
+                    total += logp[step][0]
+                nxt[prefix] = [total, -math.inf]
+            if end > t and len({v for v, _ in nxt.values()}) < len(nxt):
+                nxt = {prefix: [_logadd(pb, pnb) + row[0], -math.inf] for prefix, (pb, pnb) in beams.items()}
+            else:
+                t = end
         else:  # sum each path's probability into its prefix: [ending in blank, in a label]
             nxt = {}
             blank = row[0]
