@@ -163,22 +163,34 @@ def constrained(probs, charset, grammar, beam=8, prune=1e-3, prior_weight=1.0):
                         nxt[grown] = [-math.inf, p]
                     else:
                         e[1] = _logadd(e[1], p)
-        kept = []  # min-heap of (score, prefix), at most `beam`
-        for prefix, logp_ in sorted(((p, _logadd(*v)) for p, v in nxt.items()), key=lambda kv: -kv[1]):
-            if len(kept) == beam and logp_ <= kept[0][0]:
-                break  # neither this prefix nor any less probable one can score higher
-            if prefix not in kernels:
-                kernels[prefix] = grammar.step(kernels[prefix[:-1]], prefix[-1])
-                if kernels[prefix]:
-                    spent[prefix] = grammar.least_cost(kernels[prefix])
-            if not kernels[prefix]:
-                continue
-            entry = (logp_ - prior_weight * spent[prefix], prefix)
-            if len(kept) < beam:
-                heapq.heappush(kept, entry)
-            elif entry > kept[0]:
-                heapq.heapreplace(kept, entry)
-        beams = {prefix: nxt[prefix] for _, prefix in kept}
+        beams = _rank(nxt, kernels, spent, grammar, beam, prior_weight)
+    return _best(beams, kernels, grammar, prior_weight)
+
+
+def _rank(nxt, kernels, spent, grammar, beam, prior_weight):
+    """The next beam: the `beam` prefixes of `nxt` the grammar can continue with the best
+    log P - prior_weight x the least format cost so far (a prefix's kernel is stepped only when
+    its probability alone could still make the beam: a format cost only lowers a score)."""
+    kept = []  # min-heap of (score, prefix), at most `beam`
+    for prefix, logp_ in sorted(((p, _logadd(*v)) for p, v in nxt.items()), key=lambda kv: -kv[1]):
+        if len(kept) == beam and logp_ <= kept[0][0]:
+            break  # neither this prefix nor any less probable one can score higher
+        if prefix not in kernels:
+            kernels[prefix] = grammar.step(kernels[prefix[:-1]], prefix[-1])
+            if kernels[prefix]:
+                spent[prefix] = grammar.least_cost(kernels[prefix])
+        if not kernels[prefix]:
+            continue
+        entry = (logp_ - prior_weight * spent[prefix], prefix)
+        if len(kept) < beam:
+            heapq.heappush(kept, entry)
+        elif entry > kept[0]:
+            heapq.heapreplace(kept, entry)
+    return {prefix: nxt[prefix] for _, prefix in kept}
+
+
+def _best(beams, kernels, grammar, prior_weight):
+    """The accepted prefix of the final beam with the best log P - prior_weight x format cost."""
     best, best_score = None, -math.inf
     for prefix, (pb, pnb) in beams.items():
         cost = grammar.accept_cost(kernels[prefix])

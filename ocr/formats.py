@@ -349,14 +349,11 @@ class Grammar(object):
             new = {}
             drop = c == " "
             for s, (cost, path) in out.items():
-                reads = reading.get(s)
-                if reads is None:
-                    reads = reading[s] = self._reads(s, c)
-                for t, swap, alt in reads:
-                    nc = cost + swap
-                    old = new.get(t)
-                    if old is None or nc < old[0]:
-                        new[t] = (nc, (path, alt or ch, None))
+                if s not in reading:
+                    reading[s] = self._reads(s, c)
+                for t, swap, alt in reading[s]:
+                    if t not in new or cost + swap < new[t][0]:
+                        new[t] = (cost + swap, (path, alt or ch, None))
                 if drop:
                     _keep_cheapest(new, s, cost + SPACE_DROP_COST, path)
             if not new:

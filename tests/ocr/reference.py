@@ -3,7 +3,6 @@ at commit 1df74ff, the decoders at 346afed, right after ocr/postprocess.py was s
 the oracle the replay test (test_replay.py) checks the shipped ones against. Each function here
 replaces the attribute of the same name in `PATCHES`; everything else runs the shipped code.
 Never edit these to follow a change: a change in reads is what they catch."""
-import heapq
 import math
 
 import cv2
@@ -142,30 +141,8 @@ def constrained(probs, charset, grammar, beam=8, prune=1e-3, prior_weight=1.0):
                     _add_prob(nxt, prefix + c, -math.inf, pb + row[k])
                 else:
                     _add_prob(nxt, prefix + c, -math.inf, total + row[k])
-        kept = []  # min-heap of (score, prefix), at most `beam`
-        for prefix, logp_ in sorted(((p, _logadd(*v)) for p, v in nxt.items()), key=lambda kv: -kv[1]):
-            if len(kept) == beam and logp_ <= kept[0][0]:
-                break  # neither this prefix nor any less probable one can score higher
-            if prefix not in kernels:
-                kernels[prefix] = grammar.step(kernels[prefix[:-1]], prefix[-1])
-                if kernels[prefix]:
-                    spent[prefix] = grammar.least_cost(kernels[prefix])
-            if not kernels[prefix]:
-                continue
-            entry = (logp_ - prior_weight * spent[prefix], prefix)
-            if len(kept) < beam:
-                heapq.heappush(kept, entry)
-            elif entry > kept[0]:
-                heapq.heapreplace(kept, entry)
-        beams = {prefix: nxt[prefix] for _, prefix in kept}
-    best, best_score = None, -math.inf
-    for prefix, (pb, pnb) in beams.items():
-        cost = grammar.accept_cost(kernels[prefix])
-        if cost is not None:
-            score = _logadd(pb, pnb) - prior_weight * cost
-            if score > best_score:
-                best, best_score = prefix, score
-    return best
+        beams = ctc._rank(nxt, kernels, spent, grammar, beam, prior_weight)  # unchanged parts, shared
+    return ctc._best(beams, kernels, grammar, prior_weight)
 
 
 # --- ocr/formats.py -----------------------------------------------------------------------------
