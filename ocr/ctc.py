@@ -51,14 +51,8 @@ def align(probs, labels):
     if not labels:
         return [], float(np.log(np.maximum(probs[:, 0], 1e-12)).sum())
     T = probs.shape[0]
-    ext = [0]
-    for k in labels:
-        ext += [k, 0]
+    ext, logp, skip = _extended(probs, labels)
     S = len(ext)
-    logp = np.log(np.maximum(probs[:, ext], 1e-12))  # T x S
-    ext_a = np.array(ext)
-    skip = np.zeros(S, dtype=bool)  # may jump from s-2 (a label differing from the one before)
-    skip[3::2] = ext_a[3::2] != ext_a[1:-2:2]
     # Forward scores of every step, two -inf columns first (s - 1 and s - 2 of the first states):
     # four numpy calls a step; the way back is read off the stored scores along the one path.
     sc = np.full((T, S + 2), -np.inf)
@@ -73,19 +67,48 @@ def align(probs, labels):
         np.maximum(row, tmp, out=row)
         row += logp[t]
     score = sc[T - 1, 2:]
-    end = S - 1 if score[S - 1] >= score[S - 2] else S - 2
-    if not np.isfinite(score[end]):
+    end = _best_end(score)
+    if end is None:
         return None
-    conf = [0.0] * len(labels)
+
+    def came_back(t, s):  # from where s was reached: stay, s - 1, s - 2, the first best (as argmax)
+        if not t:
+            return 0
+        prev = sc[t - 1]
+        stay, step, hop = prev[s + 2], prev[s + 1], prev[s] + jump[s]
+        return 0 if stay >= step and stay >= hop else (1 if step >= hop else 2)
+    return _walk_back(probs, ext, end, came_back), float(score[end])
+
+
+def _best_end(score):
+    """The path's last state: the last label or the blank after it, the likelier; None: no path."""
+    end = len(score) - 1 if score[-1] >= score[-2] else len(score) - 2
+    return end if np.isfinite(score[end]) else None
+
+
+def _walk_back(probs, ext, end, came_back):
+    """Per-label probability (its best frame) along the path ending in state `end` at the last
+    step; came_back(t, s): how many states back s was reached from at step t."""
+    conf = [0.0] * (len(ext) // 2)
     s = end
-    for t in range(T - 1, -1, -1):
+    for t in range(probs.shape[0] - 1, -1, -1):
         if s % 2 == 1:
             conf[s // 2] = max(conf[s // 2], float(probs[t, ext[s]]))
-        if t:  # where s came from: stay, s - 1, s - 2, the first best (as argmax picks)
-            prev = sc[t - 1]
-            stay, step, hop = prev[s + 2], prev[s + 1], prev[s] + jump[s]
-            s -= 0 if stay >= step and stay >= hop else (1 if step >= hop else 2)
-    return conf, float(score[end])
+        s -= came_back(t, s)
+    return conf
+
+
+def _extended(probs, labels):
+    """CTC's extended sequence of `labels` (blank, label, blank, ...), its log-probabilities per
+    step (T x S) and where a state may be reached from two back (a label unlike the one before)."""
+    ext = [0]
+    for k in labels:
+        ext += [k, 0]
+    logp = np.log(np.maximum(probs[:, ext], 1e-12))
+    ext_a = np.array(ext)
+    skip = np.zeros(len(ext), dtype=bool)
+    skip[3::2] = ext_a[3::2] != ext_a[1:-2:2]
+    return ext, logp, skip
 
 
 def _logadd(a, b):

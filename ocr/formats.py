@@ -233,10 +233,14 @@ class Grammar(object):
         state when `then` is None. Only those matter to `correct`, which knows the next character:
         keeping the other ~90 % of a layer out is most of its speed. A space keeps every state
         (a space may be dropped anywhere)."""
+        closing = self._tables_for(then)[0]
         out = {}
         for s, (cost, path) in layer.items():
-            for t, c, labels in self._closure_list(s, then):
-                nc = cost + c
+            hops = closing.get(s)
+            if hops is None:
+                hops = closing[s] = self._closure_list(s, then)
+            for t, hop, labels in hops:
+                nc = cost + hop
                 old = out.get(t)
                 if old is None or nc < old[0]:
                     into = path
@@ -326,26 +330,14 @@ class Grammar(object):
 
         Characters keep their case unless swapped; look-alike swaps cost SUB_COST each, dropping a
         space SPACE_DROP_COST, entering a format its prior. Each character is two hops: into the
-        states of the layer's closure that can read it (`closure`), then across the read; the
-        loops are written out here with the per-character tables (this runs ~12 characters on
-        every line read; the method calls and tuple keys were a third of its time)."""
+        states of the layer's closure that can read it (`closure`), then across the read; both
+        walk per-character tables (this runs ~12 characters on every line read: a method call
+        and a tuple key a state were a third of its time)."""
         layer = {self.start: (0.0, None)}
         for ch in text:
             c = ch.upper()
-            closing, reading = self._tables_for(c)
-            out = {}
-            for s, (cost, path) in layer.items():
-                hops = closing.get(s)
-                if hops is None:
-                    hops = closing[s] = self._closure_list(s, c)
-                for t, hop, labels in hops:
-                    nc = cost + hop
-                    old = out.get(t)
-                    if old is None or nc < old[0]:
-                        into = path
-                        for label in labels:
-                            into = (into, None, label)
-                        out[t] = (nc, into)
+            out = self.closure(layer, c)
+            reading = self._tables_for(c)[1]
             new = {}
             drop = c == " "
             for s, (cost, path) in out.items():
@@ -363,7 +355,8 @@ class Grammar(object):
         return _unwind(*layer[self.accept]) if self.accept in layer else None
 
     def _tables_for(self, c):
-        """({state: closure list}, {state: reads}) for character c, filled as states are met."""
+        """({state: closure list}, {state: reads}) for character c (None: the end of the text),
+        filled as states are met."""
         tables = self._by_char.get(c)
         if tables is None:
             tables = self._by_char[c] = ({}, {})

@@ -60,14 +60,8 @@ def align(probs, labels):
     if not labels:
         return [], float(np.log(np.maximum(probs[:, 0], 1e-12)).sum())
     T = probs.shape[0]
-    ext = [0]
-    for k in labels:
-        ext += [k, 0]
+    ext, logp, skip = ctc._extended(probs, labels)  # unchanged, shared
     S = len(ext)
-    logp = np.log(np.maximum(probs[:, ext], 1e-12))  # T x S
-    ext_a = np.array(ext)
-    skip = np.zeros(S, dtype=bool)  # may jump from s-2 (a label differing from the one before)
-    skip[3::2] = ext_a[3::2] != ext_a[1:-2:2]
     score = np.full(S, -np.inf)
     score[:2] = logp[0, :2]
     back = np.zeros((T, S), dtype=np.int64)
@@ -80,16 +74,10 @@ def align(probs, labels):
         moves[2, 2:] = score[:-2] + jump
         back[t] = moves.argmax(axis=0)
         score = moves.max(axis=0) + logp[t]
-    end = S - 1 if score[S - 1] >= score[S - 2] else S - 2
-    if not np.isfinite(score[end]):
+    end = ctc._best_end(score)  # unchanged parts, shared
+    if end is None:
         return None
-    conf = [0.0] * len(labels)
-    s = end
-    for t in range(T - 1, -1, -1):
-        if s % 2 == 1:
-            conf[s // 2] = max(conf[s // 2], float(probs[t, ext[s]]))
-        s -= back[t, s]
-    return conf, float(score[end])
+    return ctc._walk_back(probs, ext, end, lambda t, s: back[t, s]), float(score[end])
 
 
 def greedy(probs, best_frame=True):
