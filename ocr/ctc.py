@@ -52,6 +52,9 @@ def align(probs, labels):
         return [], float(np.log(np.maximum(probs[:, 0], 1e-12)).sum())
     T = probs.shape[0]
     ext, logp, skip = _extended(probs, labels)
+    top = _top_path(probs, labels, ext, logp)
+    if top is not None:
+        return top
     S = len(ext)
     # Forward scores of every step, two -inf columns first (s - 1 and s - 2 of the first states):
     # four numpy calls a step; the way back is read off the stored scores along the one path.
@@ -78,6 +81,32 @@ def align(probs, labels):
         stay, step, hop = prev[s + 2], prev[s + 1], prev[s] + jump[s]
         return 0 if stay >= step and stay >= hop else (1 if step >= hop else 2)
     return _walk_back(probs, ext, end, came_back), float(score[end])
+
+
+def _top_path(probs, labels, ext, logp):
+    """align() without the search, when the best path of every frame (the greedy read) reads
+    `labels` and beats, frame by frame, every state of another class: then it is the one best
+    alignment (any other differs in some frame's class, and so scores less), its log-probability
+    the frames' sum in order (as the search adds it) and each label's probability its run's best
+    frame. Most candidates are the top path itself (read as it stands, or as a format unchanged).
+    None when that does not hold: the search decides."""
+    idx = probs.argmax(axis=1)
+    prev = np.zeros_like(idx)
+    prev[1:] = idx[:-1]
+    starts = (idx != 0) & (idx != prev)
+    if int(starts.sum()) != len(labels) or idx[starts].tolist() != list(labels):
+        return None
+    T = len(idx)
+    state = 2 * np.cumsum(starts) - (idx != 0)  # a label's state on its frames, the blank's between
+    on_path = logp[np.arange(T), state]
+    others = np.where(np.array(ext)[None, :] == idx[:, None], -np.inf, logp).max(axis=1)
+    if not (on_path > others).all():
+        return None
+    total = 0.0
+    for v in on_path.tolist():
+        total += v
+    conf = np.maximum.reduceat(np.where(idx != 0, probs[np.arange(T), idx], -1), np.nonzero(starts)[0])
+    return [float(v) for v in conf], total
 
 
 def _best_end(score):

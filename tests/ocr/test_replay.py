@@ -69,3 +69,13 @@ def test_every_cached_line_decodes_the_same(replay, monkeypatch):
     for i, (a, b) in enumerate(zip(old, new)):
         assert a[:3] == b[:3], i
         assert a[3] == pytest.approx(b[3], abs=1e-6), i
+
+
+def test_alignments_are_bit_identical_on_and_off_the_top_path(replay):
+    from ocr import ctc
+    for key in sorted(replay.probs):
+        probs = replay.probs[key]
+        labels, _ = ctc.greedy(probs)
+        for seq in (labels, labels[1:], labels[:-1] + labels[-1:] * 2):  # the top path, and two others
+            if seq:
+                assert ctc.align(probs, seq) == reference.align(probs, seq), key
