@@ -31,6 +31,10 @@ def _profile(ys, xs, h, w, shear):
     return np.bincount(shifted[ok], minlength=h).astype(np.float32)
 
 
+def _profiles_all(ys, xs, h, w, shears):
+    return np.stack([_profile(ys, xs, h, w, s) for s in shears])
+
+
 def deskew_shear(mask):
     ys, xs = np.nonzero(mask)
     best, best_score = 0.0, -1.0
