@@ -79,3 +79,14 @@ def test_alignments_are_bit_identical_on_and_off_the_top_path(replay):
         for seq in (labels, labels[1:], labels[:-1] + labels[-1:] * 2):  # the top path, and two others
             if seq:
                 assert ctc.align(probs, seq) == reference.align(probs, seq), key
+
+
+def test_sheared_profiles_are_bit_identical(replay):
+    import cv2
+    for i, crop in enumerate(replay.crops):
+        gray = crop if crop.ndim == 2 else cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY)
+        ys, xs = np.nonzero(lines.ink_map(gray) > 0.35)
+        h, w = gray.shape
+        for shears in (lines.SHEARS, np.array([0.25, -0.5, 0.1 / 3])):  # the first two hit half shifts
+            old = reference._profiles_all(ys, xs, h, w, shears)
+            assert np.array_equal(old, lines._profiles(ys, xs, h, w, shears)), replay.ids[i]
