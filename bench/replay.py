@@ -10,6 +10,7 @@ shipped code, and a piece the cache does not hold (the splitter cut differently)
 
     python -m bench.replay --data ../shared/realdev --repeats 20   # median ms per crop, per stage
     python -m bench.replay --patches tests.ocr.reference           # the same, old hot loops
+    python -m bench.replay --compare tests.ocr.reference           # both in turn, same load
 """
 import argparse
 import contextlib
@@ -122,7 +123,7 @@ class Replay(object):
         os.replace(tmp, self.path)
 
 
-def time_stages(replay, repeats=10):
+def time_stages(replay, repeats=10, warm_up=True):
     """{stage: median over `repeats` replays of the mean wall-clock ms per crop}, "cpu" (the
     same for the process's CPU time of the replayed predict less the cache lookup: splitting,
     decoding and the engine's glue; less moved by other processes on a shared machine, which a
@@ -130,7 +131,8 @@ def time_stages(replay, repeats=10):
     decode of every replay, to show the noise); after one replay not timed. The network stage
     here is a cache lookup."""
     per = {"split": [], "decode": [], "split+decode": [], "cpu": []}
-    replay.run()  # warm-up: the grammar builds its per-state tables on first use
+    if warm_up:
+        replay.run()  # the grammar builds its per-state tables on first use
     for _ in range(repeats):
         cpu, lookup = time.process_time(), replay.lookup_cpu
         stages = [stages_of(p) for p in replay.run()]
@@ -161,6 +163,22 @@ def patched(module_name):
             setattr(owner, name, fn)
 
 
+def compare(replay, module_name, rounds=10):
+    """{"shipped": timing, module_name: timing}: the shipped hot loops and `module_name`'s PATCHES
+    replayed in turn, one replay each a round, so both see the same load; medians over rounds."""
+    sides = [("shipped", None), (module_name, module_name)]
+    for _, module in sides:  # warm-up of each
+        with patched(module):
+            replay.run()
+    per = {side: [] for side, _ in sides}
+    for _ in range(rounds):
+        for side, module in sides:
+            with patched(module):
+                per[side].append(time_stages(replay, 1, warm_up=False))
+    return {side: {k: statistics.median(t[k] for t in runs) for k in ("split", "decode", "split+decode", "cpu")}
+            for side, runs in per.items()}
+
+
 def reads(preds):
     """What a replay must reproduce: per crop text, lines, formats, how each line was decoded,
     and the confidence."""
@@ -174,12 +192,26 @@ def main(argv=None):
     ap.add_argument("--repeats", type=int, default=10, help="replays timed (default 10)")
     ap.add_argument("--limit", type=int, default=0, help="use only the first N samples")
     ap.add_argument("--out", default=None, help="also write the timings and reads as JSON here")
+    ap.add_argument("--compare", default=None, metavar="MODULE",
+                    help="alternate replays of the shipped loops and MODULE's PATCHES (one each a round, "
+                         "--repeats rounds) and print both medians, e.g. tests.ocr.reference")
     ap.add_argument("--patches", default=None,
                     help="a module whose PATCHES [(owner, name, function)] replace the shipped ones first, "
                          "e.g. tests.ocr.reference (the hot loops before they were made faster)")
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
     replay = Replay(args.data, limit=args.limit)
+    if args.compare:
+        both = compare(replay, args.compare, args.repeats)
+        for side, t in both.items():
+            print("{}: median of {} alternating replays, mean ms per crop: split {:.3f}, decode {:.3f}, "
+                  "split + decode {:.3f} (CPU time {:.3f})".format(side, args.repeats, t["split"], t["decode"],
+                                                                   t["split+decode"], t["cpu"]))
+        if args.out:
+            from bench.results import write_json_atomic
+            write_json_atomic(args.out, {"data": args.data or "default", "crops": len(replay.crops),
+                                         "rounds": args.repeats, "compare": both})
+        return 0
     with patched(args.patches):
         return _report(args, replay, t0)
 

@@ -31,3 +31,13 @@ def test_cli_times_a_patched_path_and_puts_the_shipped_one_back(tmp_path, monkey
     doc = json.loads(out.read_text())
     assert doc["patches"] == "tests.ocr.reference" and len(doc["reads"]) == 4
     assert {"split", "decode", "split+decode", "cpu"} <= set(doc["timing"])
+
+
+def test_compare_times_both_sides_in_turn(tmp_path, monkeypatch):
+    from bench import replay
+    monkeypatch.setenv("KIT_REPLAY_CACHE", str(tmp_path))
+    out = tmp_path / "c.json"
+    assert replay.main(["--limit", "4", "--repeats", "2", "--compare", "tests.ocr.reference", "--out", str(out)]) == 0
+    both = json.loads(out.read_text())["compare"]
+    assert set(both) == {"shipped", "tests.ocr.reference"}
+    assert all(t["cpu"] > 0 and t["split+decode"] > 0 for t in both.values())
