@@ -8,8 +8,6 @@ import hashlib
 import importlib
 import os
 
-import yaml
-
 from .errors import EngineUnavailable
 
 _TABLE = None
@@ -27,6 +25,8 @@ _PACKAGES = {
 def table():
     global _TABLE
     if _TABLE is None:
+        import yaml  # here, not at the top: the engine interface imports this module in workers
+        # whose interpreter may lack everything (they must still say why an engine is unavailable)
         with open(os.path.join(os.path.dirname(__file__), "data", "models.yml")) as f:
             _TABLE = yaml.safe_load(f)
     return _TABLE
