@@ -184,11 +184,13 @@ def accel_export(c, out="build/accel", data=None, limit=50, fp16=True):
 
 @task(iterable=["results"], help={
     "crop": "crop size HxW the shapes are derived from (default 36x158, the median real crop)",
-    "results": "bench result JSON file or folder to show measured numbers beside; repeatable"})
-def accel_estimate(c, crop="36x158", results=None):
-    """Count FLOPs/bytes per crop of every model; print roofline latency on Nano, Xavier NX, Orin."""
-    from ocr.accel import estimate
-    _fail_on(estimate.estimate_cli(crop, results or []))
+    "results": "bench result JSON file or folder to show measured numbers beside (a codereader run's "
+               "Stages give the CPU side); repeatable",
+    "data": "dataset whose replayed split + decode gives the CPU side when no result has it (default set)"})
+def accel_estimate(c, crop="36x158", results=None, data=None):
+    """Roofline latency per crop on Nano, Xavier NX, Orin; expected per crop on a Nano, 30 FPS or not."""
+    from bench import nano_estimate
+    _fail_on(nano_estimate.estimate_cli(crop, results or [], data))
 
 
 # --- quality gates ------------------------------------------------------------------------------
