@@ -5,7 +5,15 @@ Thin by design: every task parses its arguments and calls into `ocr/` (the libra
 """
 import sys
 
-from invoke import Collection, Exit, task
+from invoke import Collection, Exit, Task, task
+
+
+class _Task(Task):
+    """invoke makes the '-' of a dashed name the short flag when its first letters are taken
+    (`--=STRING` in the help, and `--` would then mean that option): never pick it."""
+
+    def arg_opts(self, name, default, taken_names):
+        return super(_Task, self).arg_opts(name, default, set(taken_names) | {"-"})
 
 
 def _fail_on(code):
@@ -16,11 +24,13 @@ def _fail_on(code):
 # --- datasets -------------------------------------------------------------------------------
 @task(positional=["path"], help={"path": "a JSONL manifest, or a folder holding manifest.jsonl / labels.jsonl; "
                                          "'default' = the embedded synthetic set",
-            "show_problems": "how many problems to list (default 50)"})
-def dataset_check(c, path, show_problems=50):
+            "show_problems": "how many problems to list (default 50)",
+            "allow_outside_images": "accept image paths that leave the manifest's folder (absolute or ../)"})
+def dataset_check(c, path, show_problems=50, allow_outside_images=False):
     """Load a dataset manifest and print a summary: count, charset, lengths, problems."""
     from ocr import dataset
-    _fail_on(dataset.check_cli(None if path == "default" else path, show_problems=int(show_problems)))
+    _fail_on(dataset.check_cli(None if path == "default" else path, show_problems=int(show_problems),
+                               allow_outside=allow_outside_images))
 
 
 @task(help={"n": "how many crops (default 300)", "seed": "random seed (default 0)",
@@ -33,31 +43,39 @@ def dataset_synth(c, out, n=300, seed=0, split="synth"):
 
 
 # --- benchmark ------------------------------------------------------------------------------
-@task(iterable=["engine"], help={
-    "all": "every registered engine (unavailable ones get a row saying why)",
-    "engine": "an engine name; repeat for several (see `invoke engines`)",
+@task(klass=_Task, iterable=["engine", "option"], help={
+    "all": "every registered engine (those unavailable here are listed under the table with why; exit 0)",
+    "engine": "an engine name; repeat for several (see `invoke engines`); one that cannot run here exits 1",
     "data": "dataset manifest or folder (default: embedded synthetic set)",
-    "warmup": "warm-up inferences before timing (paper: 30)",
-    "batch": "batch size of the throughput pass (0: skip it)",
-    "limit": "use only the first N samples",
-    "out": "results folder (default results/)",
+    "warmup": "warm-up inferences before timing (default 30, the paper's)",
+    "batch": "batch size of the throughput pass (default 8; 0: skip it)",
+    "limit": "use only the first N samples (default 0: all)",
+    "out": "results folder (default results/); each run gets a fresh results/<run-id>/",
     "interpreters": "YAML file mapping engine -> python (default bench/interpreters.yml if present)",
     "option": "engine option KEY=VALUE, repeatable, e.g. threads=2 or easyocr.pre=gray+clahe",
     "telemetry": "sample power/clocks/temperatures during the run (default on)",
+    "sample_timeout": "seconds a worker may take per sample before it is ended (default 300; 0: no limit)",
+    "load_timeout": "seconds for loading and warming up an engine, e.g. a TensorRT build (default 3600; 0: no limit)",
+    "allow_outside_images": "read manifest image paths that leave its folder (absolute or ../)",
+    "trust_models": "use a KIT_MODELS_* folder that has no SHA256SUMS (its model is not verified)",
 })
-def bench(c, all=False, engine=None, data=None, warmup=30, batch=8, limit=0, out="results",
-          interpreters=None, option=None, telemetry=True):
+def bench(c, all=False, engine=None, data=None, warmup=None, batch=None, limit=None, out="results",
+          interpreters=None, option=None, telemetry=True, sample_timeout=None, load_timeout=None,
+          allow_outside_images=False, trust_models=False):
     """Run OCR engines on a dataset (paper method) and print the comparison table."""
     from bench import cli
-    _fail_on(cli.bench(all_engines=all, engines=engine or [], data=data, warmup=int(warmup),
-                       batch=int(batch), limit=int(limit), out=out, interpreters=interpreters,
-                       options=option or [], telemetry=telemetry, argv=sys.argv))
+    # counts arrive as text and are checked by the bench (one line, not a traceback, when bad)
+    _fail_on(cli.bench(all_engines=all, engines=engine or [], data=data, warmup=warmup, batch=batch,
+                       limit=limit, out=out, interpreters=interpreters, options=option or [],
+                       telemetry=telemetry, argv=sys.argv, sample_timeout=sample_timeout,
+                       load_timeout=load_timeout, allow_outside_images=allow_outside_images,
+                       trust_models=trust_models))
 
 
 @task(help={"results": "result JSON files or folders (space-separated in one string)",
             "out": "folder for table.md, table.csv and report.html (default results/report)"})
 def report(c, results, out="results/report"):
-    """Compare result JSON files: terminal table, CSV, Markdown and an HTML page with plots."""
+    """Compare result JSON files, grouped by dataset: terminal table, CSV, Markdown, HTML page with plots."""
     from bench import report as rep
     _fail_on(rep.report_cli(results.split(), out))
 
@@ -84,6 +102,37 @@ def sanity(c, only=None, models=None, iterations=0, warmup=-1, paddle_python=Non
     _fail_on(checks.sanity_cli(only, checks.split_list(models), int(iterations) or None,
                                None if int(warmup) < 0 else int(warmup), paddle_python, jetson_benchmarks,
                                checks.split_list(engines), out))
+
+
+# --- reading codes on a line (ocr/reader/) -----------------------------------------------------------
+@task(positional=["source"], help={
+    "source": "what to read, quoted; several separated by spaces: image files, folders, globs ('crops/*.png'), "
+              "a video file, a camera (0, /dev/video0), csi://0 (Jetson CSI camera), rtsp:// or http:// URLs",
+    "job": "job file (YAML; example: ocr/reader/example-job.yml); default: whole frame, codereader, no rule",
+    "jsonl": "write one JSON line per item here (overrides the job's output.jsonl)",
+    "csv": "write one CSV row per item here (overrides the job's output.csv)",
+    "summary": "write the end summary as JSON here, atomically (overrides the job's output.summary)",
+    "realtime": "read a video file at its frame rate, dropping frames the reader is too slow for, "
+                "as a camera does (cameras and streams always are)",
+    "limit": "stop after N items per source (0: all)",
+    "quiet": "print only the summary, not a row per item"})
+def read(c, source, job=None, jsonl=None, csv=None, summary=None, realtime=False, limit=0, quiet=False):
+    """Read codes from images, video, a camera or a stream; one verified verdict (PASS/FAIL/REJECT) per item."""
+    import shlex
+
+    from ocr.reader import pipeline
+    _fail_on(pipeline.read_cli(shlex.split(source), job, jsonl, csv, summary, realtime or None, int(limit), quiet))
+
+
+@task(help={"out": "folder for conveyor.avi, truth.json and job.yml (default build/conveyor)",
+            "items": "how many packages (default 40)", "seed": "random seed (default 0)",
+            "speed": "belt speed in pixels per frame at 30 FPS (default 12)",
+            "realtime": "play the video at 30 FPS, dropping frames as a camera would (default on)",
+            "results": "results folder (default results/)"})
+def read_bench(c, out="build/conveyor", items=40, seed=0, speed=12, realtime=True, results="results"):
+    """Stream benchmark: a conveyor video through `read`; items read once / missed, verdicts vs truth, latency."""
+    from bench import stream
+    _fail_on(stream.stream_cli(out, int(items), int(seed), int(speed), realtime, results, sys.argv))
 
 
 # --- containers (docker/<image>/; logic in images/) --------------------------------------
@@ -135,11 +184,13 @@ def accel_export(c, out="build/accel", data=None, limit=50, fp16=True):
 
 @task(iterable=["results"], help={
     "crop": "crop size HxW the shapes are derived from (default 36x158, the median real crop)",
-    "results": "bench result JSON file or folder to show measured numbers beside; repeatable"})
-def accel_estimate(c, crop="36x158", results=None):
-    """Count FLOPs/bytes per crop of every model; print roofline latency on Nano, Xavier NX, Orin."""
-    from ocr.accel import estimate
-    _fail_on(estimate.estimate_cli(crop, results or []))
+    "results": "bench result JSON file or folder to show measured numbers beside (a codereader run's "
+               "Stages give the CPU side); repeatable",
+    "data": "dataset whose replayed split + decode gives the CPU side when no result has it (default set)"})
+def accel_estimate(c, crop="36x158", results=None, data=None):
+    """Roofline latency per crop on Nano, Xavier NX, Orin; expected per crop on a Nano, 30 FPS or not."""
+    from bench import nano_estimate
+    _fail_on(nano_estimate.estimate_cli(crop, results or [], data))
 
 
 # --- quality gates ------------------------------------------------------------------------------
@@ -170,7 +221,7 @@ accel_ns = Collection("accel")
 accel_ns.add_task(accel_export, name="export")
 accel_ns.add_task(accel_estimate, name="estimate")
 
-ns = Collection(bench, report, engines, sanity, test, train)
+ns = Collection(bench, report, engines, sanity, test, train, read, read_bench)
 ns.add_collection(dataset_ns)
 ns.add_collection(accel_ns)
 docker_ns = Collection("docker")

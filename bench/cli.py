@@ -70,7 +70,24 @@ def select_engines(all_engines, engines):
     for e in engines:
         if e not in registry.ENGINES:
             raise UsageError("unknown engine '{}'; valid engines: {}".format(e, ", ".join(registry.names())))
-    return list(engines)
+    return sorted(set(engines), key=list(engines).index)  # once each: one result file per engine
+
+
+def number(flag, value, default, cast=int, minimum=0):
+    """A command-line count or duration: None -> default; anything but a number >= minimum (a
+    negative --limit would silently drop samples as a slice) -> UsageError."""
+    if value is None:
+        return default
+    try:
+        if isinstance(value, bool) or (cast is int and isinstance(value, float)):
+            raise ValueError
+        n = cast(str(value).strip())
+    except ValueError:
+        n = None
+    if n is None or not n < float("inf") or n < minimum:  # NaN and inf fail the first test
+        raise UsageError("{} wants a {} >= {}, got {!r}".format(
+            flag, "whole number" if cast is int else "number", minimum, value))
+    return n
 
 
 def _progress(total, desc):
@@ -107,13 +124,55 @@ def _start_sampler(enabled, state=None):
         return None
 
 
-def bench(all_engines=False, engines=(), data=None, warmup=30, batch=8, limit=0, out="results",
-          interpreters=None, options=(), telemetry=True, argv=None, warmup_image=None, echo=print):
-    """Run the benchmark; print the table; return an exit code (0 = every engine ok/unavailable)."""
+def _why(exc):
+    return getattr(exc, "strerror", None) or str(exc)
+
+
+def _make_run_dir(out, echo):
+    """A fresh run folder, or None (one line said why: the engines are measured all the same)."""
+    try:
+        return results.new_run_dir(out)
+    except OSError as exc:
+        echo("bench: cannot create a run folder under {}: {}; measuring anyway, no result file will "
+             "be written".format(out, _why(exc)))
+        return None
+
+
+def _remove_empty(folder):
+    try:
+        os.rmdir(folder)  # only if empty: a run that kept nothing leaves no folder
+    except OSError:
+        pass
+
+
+def _save(run_dir, name, doc, echo):
+    """Write one engine's result (never over an existing file); its path, or None."""
+    if run_dir is None:
+        return None
+    path = os.path.join(run_dir, name + ".json")
+    try:
+        return results.write_json_atomic(path, doc, overwrite=False)
+    except OSError as exc:  # full or read-only disk: this result is lost, the next engines still run
+        echo("bench: {}: result not written to {}: {}".format(name, path, _why(exc)))
+        return None
+
+
+def bench(all_engines=False, engines=(), data=None, warmup=None, batch=None, limit=None, out="results",
+          interpreters=None, options=(), telemetry=True, argv=None, warmup_image=None, echo=print,
+          sample_timeout=None, load_timeout=None, allow_outside_images=False, trust_models=False):
+    """Run the benchmark; print the table; return an exit code: 0 when every engine ran (under
+    --all an engine unavailable on this host is fine too), 1 when one failed, an engine named
+    with --engine cannot run, or a result could not be written, 2 on bad arguments or data,
+    130 when interrupted."""
     try:
         names = select_engines(all_engines, engines)
+        warmup = number("--warmup", warmup, 30)
+        batch = number("--batch", batch, 8)
+        limit = number("--limit", limit, 0)
+        timeouts = (number("--load-timeout", load_timeout, None, float),
+                    number("--sample-timeout", sample_timeout, None, float))
         opts, pres = parse_options(list(options), names)
-        ds = datasets.load(data)
+        ds = datasets.load(data, allow_outside=allow_outside_images)
         table = runner.load_interpreters(interpreters)
     except (UsageError, datasets.DatasetError, ValueError, IOError) as exc:
         echo("bench: {}".format(exc))
@@ -121,44 +180,66 @@ def bench(all_engines=False, engines=(), data=None, warmup=30, batch=8, limit=0,
     for p in ds.problems:
         echo("bench: dataset problem (sample skipped): {}".format(p))
     samples = ds.samples[:limit] if limit else ds.samples
+    if not samples:
+        echo("bench: no valid sample in {} ({} problems above): nothing to measure".format(ds.path, len(ds.problems)))
+        return 2
     warmup_image = warmup_image or runner.DEFAULT_WARMUP_IMAGE
     if warmup > 0 and not os.path.isfile(warmup_image):
         echo("bench: warm-up image missing: {} (use --warmup 0 to skip warm-up)".format(warmup_image))
         return 2
-    run_dir = os.path.join(out, results.run_id())
+    run_dir = _make_run_dir(out, echo)
     machine, git = results.machine(), results.git_describe()  # once per run, not per engine
     sampler = _start_sampler(telemetry, machine.get("platform"))
-    docs, failed = [], 0
+    docs, kept, failed = [], [], not run_dir
+    trusted = os.environ.get("KIT_TRUST_MODELS")
+    if trust_models:  # the workers inherit it: staged model folders without SHA256SUMS are accepted
+        os.environ["KIT_TRUST_MODELS"] = "1"
     try:
         for name in names:
             python = runner.interpreter_for(name, table)
             bar = _progress(len(samples), name)
             doc = runner.run_engine(name, opts.get(name, {}), pres.get(name, "gray"), ds, samples, python,
                                     warmup, batch, warmup_image, argv=argv, machine=machine, git=git,
-                                    telemetry=_telemetry_window(sampler), progress=bar)
+                                    telemetry=_telemetry_window(sampler), progress=bar, timeouts=timeouts)
             if bar is not None:
                 bar.close()
-            path = results.write_json_atomic(os.path.join(run_dir, name + ".json"), doc)
+            path = _save(run_dir, name, doc, echo)
+            kept += [path] if path else []
             docs.append(doc)
-            failed += doc["status"] == "error"
-            echo("bench: {:<16} {:<11} {}".format(name, doc["status"], doc.get("reason") or path))
+            failed = failed or not path or doc["status"] == "error" or (
+                doc["status"] == "unavailable" and not all_engines)
+            echo("bench: {:<16} {:<11} {}".format(name, doc["status"], doc.get("reason") or path or "(not saved)"))
+    except KeyboardInterrupt:
+        echo("bench: interrupted; kept {}".format(", ".join(kept) if kept else "no result file"))
+        return 130
     finally:
         if sampler is not None:
             sampler.stop()
+        if run_dir and not kept:
+            _remove_empty(run_dir)
+        if trusted is None:
+            os.environ.pop("KIT_TRUST_MODELS", None)
+        else:
+            os.environ["KIT_TRUST_MODELS"] = trusted
     print_tables(docs, ds, samples, echo)
-    echo("results: {}".format(run_dir))
+    echo("results: {}".format(run_dir if kept else "none written"))
     return 1 if failed else 0
 
 
 def print_tables(docs, ds, samples, echo=print):
     headers, rows = tables.comparison(docs)
+    label = results.dataset_label(ds.describe())
     echo("")
-    echo("Dataset: {} ({} samples{})".format(ds.path, len(samples),
-                                             ", {} problems".format(len(ds.problems)) if ds.problems else ""))
+    echo("Dataset: {}: {} ({} samples{})".format(label, ds.path, len(samples),
+                                                 ", {} problems".format(len(ds.problems)) if ds.problems else ""))
     echo(tables.render(headers, rows))
+    missing = tables.not_measured(docs)
+    if missing:
+        echo("Not measured here ({}):".format(sum(d.get("status") != "ok" for d in docs)))
+        echo("\n".join(missing))
     for title, note, h, r in tables.side_tables(docs):
         echo("")
-        echo("{}: {}".format(title, note))
+        echo("{} [{}]: {}".format(title, label, note))
         echo(tables.render(h, r))
     rh, rr, source = tables.reference()
     echo("")

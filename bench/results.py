@@ -1,45 +1,61 @@
 """Result files: written atomically (temp file + rename, so an interrupted run leaves no half-written
 file), and self-describing (machine, device state, git commit, exact command)."""
+import errno
 import getpass
 import json
 import os
 import platform
+import random
 import socket
 import subprocess
-import tempfile
 import time
 
 from bench import jetson
 from ocr import ROOT
+from ocr.files import umask, write_atomic, write_json_atomic  # noqa: F401 (re-exported: the bench's writers)
 
 SCHEMA = "nano-ocr-kit/bench-result/1"
 
 
-def write_json_atomic(path, obj):
-    """Write JSON to `path` so that readers see the old file or the whole new one, never a part."""
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        os.makedirs(folder)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=folder)
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(obj, f, indent=1, sort_keys=False)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
-
-
 def read_result(path):
-    with open(path) as f:
-        obj = json.load(f)
-    if obj.get("schema") != SCHEMA:
-        raise ValueError("{}: not a bench result (schema {!r})".format(path, obj.get("schema")))
+    """A result document, checked enough that tables can be built from it (ValueError: why not)."""
+    with open(path, "rb") as f:
+        try:
+            obj = json.loads(f.read().decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            raise ValueError("not UTF-8 ({})".format(exc)) from None
+    if not isinstance(obj, dict) or obj.get("schema") != SCHEMA:
+        schema = obj.get("schema") if isinstance(obj, dict) else type(obj).__name__
+        raise ValueError("not a bench result (schema {!r})".format(schema))
+    problem = _shape_problem(obj)
+    if problem:
+        raise ValueError("incomplete bench result: " + problem)
     return obj
+
+
+def _shape_problem(doc):
+    """What a result document lacks for the tables, or None."""
+    if doc.get("status") not in ("ok", "error", "unavailable"):
+        return "status {!r}".format(doc.get("status"))
+    if not isinstance(doc.get("engine"), dict) or not isinstance(doc.get("dataset"), dict):
+        return "no 'engine' or 'dataset' object"
+    if doc["status"] != "ok":
+        return None
+    s = doc.get("summary")
+    try:
+        for part in ("raw", "normalised"):
+            s["metrics"][part]["strict_accuracy"]
+        for key in ("pre_ms", "ocr_ms", "total_ms"):
+            s["timing"][key]["mean"]
+        if not isinstance(doc["samples"], list):
+            return "'samples' is not a list"
+    except KeyError as exc:
+        return "missing {}".format(exc)
+    except TypeError:
+        return "its summary's metrics or timing are empty or not objects"
+    if not s.get("samples"):
+        return "status ok with no sample measured"
+    return None
 
 
 def git_describe():
@@ -107,4 +123,36 @@ def device_label(machine_info, engine_device):
 
 
 def run_id():
-    return time.strftime("%Y%m%d-%H%M%S") + "-" + socket.gethostname()
+    """Time, host and a random suffix: two runs started in the same second get different ids."""
+    return "{}-{}-{:04x}".format(time.strftime("%Y%m%d-%H%M%S"), socket.gethostname(), random.getrandbits(16))
+
+
+def new_run_dir(out, tries=20):
+    """Create a fresh run folder under `out` (exclusive mkdir: never one another run uses)."""
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise NotADirectoryError(errno.ENOTDIR, "Not a directory", out)
+    if not os.path.isdir(out):
+        os.makedirs(out, exist_ok=True)
+    for _ in range(tries):
+        path = os.path.join(out, run_id())
+        try:
+            os.mkdir(path)
+            return path
+        except FileExistsError:
+            continue
+    raise OSError("{}: no free run id after {} tries".format(out, tries))
+
+
+def dataset_label(info):
+    """'default (sha256 3f2a9c1b0e4d)' for a result's `dataset` block: the name, the hash and
+    (after --limit) the part of it measured: what says which rows were measured on the same data."""
+    info = info or {}
+    name = (info.get("meta") or {}).get("name") if isinstance(info.get("meta"), dict) else None
+    path = info.get("path") or "?"
+    if not name:
+        folder, base = os.path.split(path)
+        name = os.path.basename(folder) if base in ("manifest.jsonl", "labels.jsonl") else base
+    subset = ""
+    if info.get("measured") is not None and info.get("measured") != info.get("samples"):
+        subset = ", first {} of {} samples".format(info["measured"], info.get("samples"))
+    return "{} (sha256 {}{})".format(name or "?", (info.get("sha256") or "?")[:12], subset)

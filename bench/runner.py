@@ -11,6 +11,7 @@ Nano:
 """
 import json
 import os
+import queue
 import subprocess
 import sys
 import threading
@@ -23,6 +24,10 @@ from ocr import ROOT, metrics
 from . import results
 
 DEFAULT_WARMUP_IMAGE = os.path.join(ROOT, "ocr", "data", "warmup.png")
+# How long a worker may stay silent. Loading and warming up may build a TensorRT engine, which
+# takes minutes on a Nano; after that each sample should answer within seconds.
+LOAD_TIMEOUT_S = 3600
+SAMPLE_TIMEOUT_S = 300
 
 
 def percentile(values, q):
@@ -50,8 +55,14 @@ def load_interpreters(path=None):
         path = os.environ.get("KIT_INTERPRETERS") or os.path.join(ROOT, "bench", "interpreters.yml")
         if not os.path.isfile(path):
             return {}
-    with open(path) as f:
-        data = yaml.safe_load(f) or {}
+    try:
+        with open(path) as f:
+            data = yaml.safe_load(f) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = ":{}".format(mark.line + 1) if mark is not None else ""
+        raise ValueError("{}{}: not valid YAML ({})".format(
+            path, where, getattr(exc, "problem", None) or str(exc).splitlines()[0])) from None
     if not isinstance(data, dict):
         raise ValueError("{}: want a mapping engine -> python path".format(path))
     return {str(k): str(v) for k, v in data.items()}
@@ -62,11 +73,69 @@ def interpreter_for(engine, table):
 
 
 class WorkerError(Exception):
-    pass
+    """The worker cannot start here (its interpreter is missing): the engine is unavailable."""
 
 
-def stream_worker(python, job, on_event, timeout=None):
-    """Start `python -m bench.worker`, send the job, call on_event(dict) for each line."""
+class WorkerTimeout(Exception):
+    """The worker stopped answering and was ended."""
+
+
+class Watchdog(object):
+    """How long the worker may be silent now: `load_s` until its first inference is done (the
+    warm-up, or without one the first sample: a TensorRT runtime may build its engine there),
+    then `sample_s` per sample, and for the throughput pass (one answer for all crops, maybe a
+    rebuild for the batch shape) `sample_s` per crop, at least `load_s`. None or 0: no limit."""
+
+    def __init__(self, job, load_s=LOAD_TIMEOUT_S, sample_s=SAMPLE_TIMEOUT_S):
+        self.load_s, self.sample_s = load_s or None, sample_s or None
+        self.ids = [s["id"] for s in job.get("samples", [])]
+        self.loading, self.seen = True, 0
+
+    def saw(self, ev):
+        kind = ev.get("event")
+        if kind in ("warmup", "sample"):
+            self.loading = False
+        if kind == "sample":
+            self.seen += 1
+
+    def limit(self):
+        if self.loading:
+            return self.load_s
+        if self.sample_s and self.seen >= len(self.ids):
+            return max(self.sample_s * len(self.ids), self.load_s or 0)
+        return self.sample_s
+
+    def what(self):
+        if self.loading:
+            return "loading the engine and running its first inference (--load-timeout)"
+        if self.seen < len(self.ids):
+            return "on sample {} (--sample-timeout)".format(self.ids[self.seen])
+        return "in the throughput pass (--sample-timeout per crop)"
+
+
+def _lines_to_queue(stream, q):
+    for line in stream:
+        q.put(line)
+    q.put(None)
+
+
+def _next_line(lines, limit):
+    """The reader's next line, waiting at most `limit` s (None: no limit) in short slices: a
+    Ctrl-C delivered to another thread only reaches the main one when it wakes up."""
+    deadline = None if limit is None else time.monotonic() + limit
+    while True:
+        wait = 0.5 if deadline is None else min(0.5, deadline - time.monotonic())
+        if wait <= 0:
+            raise queue.Empty
+        try:
+            return lines.get(timeout=wait)
+        except queue.Empty:
+            continue
+
+
+def stream_worker(python, job, on_event, timeout=None, watchdog=None):
+    """Start `python -m bench.worker`, send the job, call on_event(dict) for each line; a worker
+    silent for longer than the watchdog allows is killed (WorkerTimeout)."""
     if not (os.path.isfile(python) and os.access(python, os.X_OK)):
         raise WorkerError("interpreter {} does not exist (is the venv created? see "
                           "bench/interpreters.yml)".format(python))
@@ -88,10 +157,24 @@ def stream_worker(python, job, on_event, timeout=None):
         t.start()
         proc.stdin.write(json.dumps(job))
         proc.stdin.close()
-        for line in proc.stdout:
+        lines = queue.Queue()
+        reader = threading.Thread(target=_lines_to_queue, args=(proc.stdout, lines))
+        reader.daemon = True
+        reader.start()
+        while True:
+            limit = watchdog.limit() if watchdog else None
+            try:
+                line = _next_line(lines, limit)
+            except queue.Empty:
+                raise WorkerTimeout("worker silent for {:g} s {}: ended".format(limit, watchdog.what())) from None
+            if line is None:
+                break
             line = line.strip()
             if line.startswith("{"):
-                on_event(json.loads(line))
+                ev = json.loads(line)
+                if watchdog:
+                    watchdog.saw(ev)
+                on_event(ev)
         proc.wait(timeout=timeout)
         t.join(5)
     except BaseException:
@@ -134,13 +217,15 @@ class EngineRun(object):
                 rec["error"] = ev["error"]
                 errors.append(rec)
                 continue
-            rec.update({"text": ev["text"], "confidence": ev["confidence"], "lines": ev["lines"],
+            # raw metrics compare the lines joined as this dataset's labels join them
+            text = self.dataset.line_join.join(ev["lines"]) if ev.get("lines") else ev["text"]
+            rec.update({"text": text, "confidence": ev["confidence"], "lines": ev["lines"],
                         "pre_ms": ev["pre_ms"], "ocr_ms": ev["ocr_ms"],
                         "total_ms": round(ev["pre_ms"] + ev["ocr_ms"], 4)})
             if ev.get("stages_ms"):
                 rec["stages_ms"] = ev["stages_ms"]
-            sc = metrics.sample_scores(ev["text"], s.text)
-            nsc = metrics.sample_scores(metrics.normalise(ev["text"]), metrics.normalise(s.text))
+            sc = metrics.sample_scores(text, s.text)
+            nsc = metrics.sample_scores(metrics.normalise(text), metrics.normalise(s.text))
             rec.update({"exact": sc["exact"], "cer": round(sc["cer"], 5),
                         "exact_normalised": nsc["exact"], "cer_normalised": round(nsc["cer"], 5)})
             records.append(rec)
@@ -177,19 +262,25 @@ class EngineRun(object):
 
 
 def run_engine(engine, options, pre, dataset, samples, python, warmup, batch, warmup_image,
-               argv=None, machine=None, git=None, telemetry=None, progress=None):
-    """Run one engine in its worker; return the result document (not yet written)."""
+               argv=None, machine=None, git=None, telemetry=None, progress=None, timeouts=(None, None)):
+    """Run one engine in its worker; return the result document (not yet written).
+    timeouts: (load_s, sample_s) for the watchdog (None: the defaults; 0: no limit)."""
     job = {"engine": engine, "options": options, "pre": pre, "warmup": warmup, "batch": batch,
            "warmup_image": warmup_image, "samples": [s.to_dict() for s in samples]}
     run = EngineRun(dataset, progress)
+    load_s, sample_s = timeouts
+    watchdog = Watchdog(job, LOAD_TIMEOUT_S if load_s is None else load_s,
+                        SAMPLE_TIMEOUT_S if sample_s is None else sample_s)
     started = time.time()
     try:
-        code, stderr = stream_worker(python, job, run.on_event)
+        code, stderr = stream_worker(python, job, run.on_event, watchdog=watchdog)
         if code != 0 and run.status == "ok":
             run.status, run.reason = "error", "worker exited {}: {}".format(
                 code, (stderr.strip().splitlines() or ["no output"])[-1])
     except WorkerError as exc:
         run.status, run.reason = "unavailable", str(exc)
+    except WorkerTimeout as exc:
+        run.status, run.reason = "error", str(exc)
     doc = {
         "schema": results.SCHEMA,
         "status": run.status,
@@ -202,10 +293,16 @@ def run_engine(engine, options, pre, dataset, samples, python, warmup, batch, wa
                 "worker": run.events.get("hello"), "load_s": run.events.get("loaded", {}).get("load_s"),
                 "packages": run.events.get("loaded", {}).get("packages")},
         "machine": machine if machine is not None else results.machine(),
-        "dataset": dataset.describe(),
+        # the data identity, and how many of its samples this run measured (--limit)
+        "dataset": dict(dataset.describe(), measured=len(samples)),
     }
     if run.status == "ok":
         records, errors = run.score()
+        if not records:  # never an "ok" result with nothing measured
+            doc["status"] = "error"
+            doc["reason"] = "no sample read: " + (errors[0]["error"] if errors else "no sample was sent")
+            doc["errors"] = errors
+            return doc
         doc["summary"] = run.summary(records, errors)
         done = run.events.get("done")
         if telemetry is not None and done:

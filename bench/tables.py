@@ -24,23 +24,39 @@ def _num(x, digits=1):
     return "" if x is None else "{:.{}f}".format(x, digits)
 
 
+def measured(docs):
+    """The runs that have numbers (status ok); the others go to `not_measured`'s list."""
+    return [d for d in docs if d.get("status") == "ok"]
+
+
 def row(doc):
-    """One table row (list of strings) for a result document."""
+    """One table row (list of strings) for a measured result document."""
     eng = doc.get("engine") or {}
     name = eng.get("name", "?")
     precision = eng.get("precision", "")
     if eng.get("accuracy_flag") == "accuracy-degraded":  # the FP16 guard let it run, marked (ocr/accel/guard.py)
         precision += " (accuracy-degraded)"
     device = results.device_label(doc.get("machine") or {}, eng.get("device", "cpu"))
-    if doc.get("status") != "ok":
-        return [name, device, precision, "{}: {}".format(doc.get("status"), doc.get("reason"))] + \
-            [""] * (len(HEADERS) - 4)
     s = doc["summary"]
     raw, norm, t = s["metrics"]["raw"], s["metrics"]["normalised"], s["timing"]
     return [name, device, precision, _pct(raw["strict_accuracy"]), _pct(norm["strict_accuracy"]),
-            _pct(raw["cer"]), _pct(raw["char_precision"]), _pct(raw["char_recall"]),
+            _pct(raw.get("cer")), _pct(raw.get("char_precision")), _pct(raw.get("char_recall")),
             _num(t["pre_ms"]["mean"]), _num(t["ocr_ms"]["mean"]), _num(t["total_ms"]["mean"]),
-            _num(s["fps"], 2), _num((s.get("throughput") or {}).get("fps"), 2)]
+            _num(s.get("fps"), 2), _num((s.get("throughput") or {}).get("fps"), 2)]
+
+
+def not_measured(docs, hosts=None):
+    """One compact line per reason for the runs without numbers, under the table instead of
+    full-width rows: '- easyocr-cuda, ppocr-onnx-cuda: unavailable: no CUDA GPU'."""
+    grouped = {}
+    for i, doc in enumerate(docs):
+        if doc.get("status") == "ok":
+            continue
+        status = "failed" if doc.get("status") == "error" else doc.get("status") or "?"
+        reason = (str(doc.get("reason") or "").strip().splitlines() or ["no reason given"])[0]
+        name = (doc.get("engine") or {}).get("name", "?")
+        grouped.setdefault((status, reason), []).append(name if hosts is None else "{} @ {}".format(name, hosts[i]))
+    return ["- {}: {}: {}".format(", ".join(names), status, reason) for (status, reason), names in grouped.items()]
 
 
 def rejection(docs):
@@ -97,7 +113,9 @@ def telemetry_cells(doc):
 
 
 def comparison(docs):
-    """(headers, rows); telemetry columns only when some run measured power or temperature."""
+    """(headers, rows) of the measured runs (`not_measured` lists the others); telemetry columns
+    only when some run measured power or temperature."""
+    docs = measured(docs)
     with_tel = any(any(telemetry_cells(d)) for d in docs)
     headers = HEADERS + (TELEMETRY_HEADERS if with_tel else [])
     rows = [row(d) + (telemetry_cells(d) if with_tel else []) for d in docs]

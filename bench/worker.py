@@ -3,16 +3,26 @@ lines on stdout. The runner starts it under the interpreter configured for the e
 EasyOCR lives in a Python 3.6 venv and Paddle in a 3.7 one), so this file must stay importable
 with nothing but the kit and the engine's own packages.
 
-Protocol, one JSON object a line (`event` says which):
+PROTOCOL (the one place it is written down; tests/bench/test_worker.py sends every event)
+
+Job, one JSON object on stdin (bench/runner.py: run_engine):
+  engine        registry name                  options   {option: value} (engine defaults else)
+  pre           preprocessing (ocr/preprocess.py, default "gray")
+  warmup        untimed inferences first (default 30)   warmup_image   path of the image they read
+  samples       [{id, image, box (or null), text, tags}] (ocr/dataset.py: Sample.to_dict)
+  batch         batch size of the throughput pass (<= 1: none)
+
+Events, one JSON object a line on stdout, in this order (`event` says which):
   hello       python, executable, pid
   unavailable reason (one line)           -> the worker exits 0
-  loaded      engine self-description, load_s, versions of the packages it imported
-  warmup      n, s
-  sample      id, text, confidence, lines, pre_ms, ocr_ms, error, stages_ms (the engine's
-              own split of ocr_ms, {stage: ms}, or null)
+  loaded      engine (its self-description), load_s, packages (versions of those it imported)
+  warmup      n, s, image
+  sample      id, text, confidence, lines, pre_ms, ocr_ms, error (null), stages_ms (the
+              engine's own split of ocr_ms, {stage: ms}: Prediction.stages_ms, or null);
+              a sample whose image cannot be read: id, error (one line) only
   throughput  batch, n, s, fps
   done        t0, t1 (wall clock of the timed latency pass, for telemetry windows)
-  error       message (fatal)                 -> the worker exits 1
+  error       message (fatal, one line)       -> the worker exits 1
 Whatever the engines print goes to stderr: stdout carries the protocol alone.
 
 Method (paper section 5): load once; warm up N inferences on an image outside the measured set;
@@ -78,20 +88,21 @@ def _latency_pass(engine, pipeline, samples, chan):
     for s in samples:
         try:
             img = dataset.read_image(s["image"])
-        except ValueError as exc:
-            chan.send("sample", id=s["id"], error=str(exc))
+            t0 = time.perf_counter()
+            crop = pipeline(img, s.get("box"))
+            t1 = time.perf_counter()
+            engine.synchronize()
+            pred = engine.predict([crop])[0]
+            engine.synchronize()
+            t2 = time.perf_counter()
+        except Exception as exc:  # noqa: BLE001 - one sample's failure costs that sample, named by id
+            msg = str(exc) if isinstance(exc, ValueError) else "{}: {}".format(type(exc).__name__, exc)
+            chan.send("sample", id=s["id"], error=(msg.splitlines() or [type(exc).__name__])[0])
             continue
-        t0 = time.perf_counter()
-        crop = pipeline(img, s.get("box"))
-        t1 = time.perf_counter()
-        engine.synchronize()
-        pred = engine.predict([crop])[0]
-        engine.synchronize()
-        t2 = time.perf_counter()
         crops.append(crop)
         chan.send("sample", id=s["id"], text=pred.text, confidence=round(pred.confidence, 5),
                   lines=pred.lines, pre_ms=_ms(t0, t1), ocr_ms=_ms(t1, t2), error=None,
-                  stages_ms=pred.extra.get("stages_ms"))
+                  stages_ms=pred.stages_ms)
     return crops
 
 
@@ -115,7 +126,7 @@ def run(job, chan):
         engine = registry.create(job["engine"], **job.get("options", {}))
         # An engine whose runtime is missing must never fall back silently (ONNX Runtime would
         # run a CUDA/TensorRT session on the CPU): ask it first.
-        reason = engine.check_available() if hasattr(engine, "check_available") else None
+        reason = engine.check_available()
         if reason:
             raise EngineUnavailable(reason)
         pipeline = Pipeline(job.get("pre", "gray"))

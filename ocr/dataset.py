@@ -8,10 +8,13 @@ code out of a larger photo. An optional first line `{"manifest": {"line_join": "
 the labels join the lines of a multi-line code (realdev: one space; the paper: nothing).
 
 Every problem is reported with file and line number; a bad sample is skipped, the rest loads.
+Image paths stay inside the manifest's folder unless the caller allows otherwise (a manifest is
+data: it must not make the bench read, or a report embed, any file on the machine).
 """
 import collections
 import hashlib
 import json
+import math
 import os
 import sys
 
@@ -19,6 +22,8 @@ from ocr import ROOT
 
 DEFAULT_DIR = os.path.join(ROOT, "ocr", "data", "default")
 MANIFEST_NAMES = ("manifest.jsonl", "labels.jsonl")
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+UTF8_BOM = b"\xef\xbb\xbf"
 
 
 class Problem(object):
@@ -98,6 +103,12 @@ def resolve(path=None):
     return path
 
 
+def inside(rel):
+    """Whether an image path relative to a manifest stays inside its folder (not absolute, no ..)."""
+    norm = os.path.normpath(rel)
+    return not os.path.isabs(norm) and norm != os.pardir and not norm.startswith(os.pardir + os.sep)
+
+
 def read_image(path):
     """Decode an image as BGR uint8 (OpenCV's order). Raises ValueError with a short reason."""
     import cv2
@@ -105,10 +116,37 @@ def read_image(path):
     if not os.path.isfile(path):
         raise ValueError("image missing: {}".format(path))
     data = np.fromfile(path, dtype=np.uint8)
-    img = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+    img = None
+    if data.size and data[:8].tobytes() == PNG_SIGNATURE:
+        img = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)  # keeps alpha (IMREAD_COLOR drops it)
+        if img is not None:
+            img = _to_bgr(img)
+    elif data.size:
+        img = cv2.imdecode(data, cv2.IMREAD_COLOR)
     if img is None:
         raise ValueError("image unreadable (corrupt or not an image): {}".format(path))
     return img
+
+
+def _to_bgr(img):
+    """A PNG as decoded unchanged (gray, 16-bit, alpha) -> BGR uint8. Transparent pixels carry
+    arbitrary colour (often black, which would hide black ink), so they are composited onto a
+    background of the opposite polarity to the ink: white under dark ink, black under light."""
+    import cv2
+    import numpy as np
+    if img.dtype != np.uint8:
+        img = (img.astype(np.float32) * (255.0 / np.iinfo(img.dtype).max)).round().astype(np.uint8)
+    if img.ndim == 2:
+        return cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
+    if img.shape[2] != 4:
+        return np.ascontiguousarray(img[:, :, :3])
+    alpha = img[:, :, 3:].astype(np.float32) / 255.0
+    bgr = img[:, :, :3].astype(np.float32)
+    luma = cv2.cvtColor(img[:, :, :3], cv2.COLOR_BGR2GRAY).astype(np.float32)
+    weight = alpha[:, :, 0]
+    ink = float((luma * weight).sum() / weight.sum()) if weight.sum() > 0 else 0.0
+    background = 255.0 if ink < 128 else 0.0
+    return (bgr * alpha + background * (1.0 - alpha)).round().astype(np.uint8)
 
 
 def _check_box(box, shape):
@@ -117,15 +155,20 @@ def _check_box(box, shape):
     if (not isinstance(box, (list, tuple)) or len(box) != 4
             or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in box)):
         return "bad box {!r}: want [x0, y0, x1, y1] numbers".format(box)
+    if not all(math.isfinite(v) for v in box):
+        return "bad box {!r}: want finite numbers".format(box)
     x0, y0, x1, y1 = box
     if x0 < 0 or y0 < 0 or x1 <= x0 or y1 <= y0:
         return "bad box {!r}: want 0 <= x0 < x1 and 0 <= y0 < y1".format(box)
+    # the crop rounds its corners (ocr/preprocess.py): a sub-pixel box would be an empty crop
+    if int(round(x1)) <= int(round(x0)) or int(round(y1)) <= int(round(y0)):
+        return "bad box {!r}: smaller than a pixel once rounded (an empty crop)".format(box)
     if shape is not None and (x1 > shape[1] or y1 > shape[0]):
         return "bad box {!r}: outside the {}x{} image".format(box, shape[1], shape[0])
     return None
 
 
-def _parse_line(raw, path, lineno, base, check_images):
+def _parse_line(raw, path, lineno, base, check_images, allow_outside=False):
     """One manifest line -> (Sample or None, [Problem])."""
     def problem(msg):
         return None, [Problem(path, lineno, msg)]
@@ -146,6 +189,9 @@ def _parse_line(raw, path, lineno, base, check_images):
         return problem("empty text")
     if not isinstance(tags, dict):
         return problem("'tags' must be an object")
+    if not allow_outside and not inside(image):
+        return problem("image path leaves the manifest's folder: {} (refused unless outside paths "
+                       "are allowed: --allow-outside-images)".format(image))
     full = os.path.normpath(os.path.join(base, image))
     shape = None
     if check_images:
@@ -160,26 +206,60 @@ def _parse_line(raw, path, lineno, base, check_images):
     return Sample(sid, full, text, list(box) if box else None, tags, lineno), []
 
 
-def load(path=None, check_images=True):
-    """Load and validate a manifest. Problems are collected, never raised, per sample."""
+def _header(raw):
+    """The optional first line {"manifest": {...}} -> (meta or None when not a header, problem)."""
+    try:
+        obj = json.loads(raw)
+    except ValueError:
+        return None, None
+    if not isinstance(obj, dict) or set(obj) != {"manifest"}:
+        return None, None
+    meta = obj["manifest"]
+    if not isinstance(meta, dict):
+        return {}, "manifest header: want an object, got {!r}".format(meta)
+    if not isinstance(meta.get("line_join", " "), str):
+        return {}, "manifest header: 'line_join' must be a string, got {!r} (one space used)".format(
+            meta["line_join"])
+    return meta, None
+
+
+def _lines(path):
+    """(line number, text or None, decoding problem) for each line; a BOM is dropped and one
+    undecodable line costs only that line."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except (IOError, OSError) as exc:
+        raise DatasetError("{}: cannot read manifest ({})".format(path, exc)) from exc
+    if data.startswith(UTF8_BOM):
+        data = data[len(UTF8_BOM):]
+    for lineno, raw in enumerate(data.splitlines(), 1):
+        try:
+            yield lineno, raw.decode("utf-8"), None
+        except UnicodeDecodeError as exc:
+            yield lineno, None, "not UTF-8 ({})".format(exc.reason)
+
+
+def load(path=None, check_images=True, allow_outside=False):
+    """Load and validate a manifest. Problems are collected, never raised, per sample.
+    allow_outside: accept image paths that leave the manifest's folder (absolute or ../)."""
     path = resolve(path)
     base = os.path.dirname(os.path.abspath(path))
     samples, problems, meta, seen = [], [], {}, {}
-    try:
-        with open(path, "rb") as f:
-            lines = f.read().decode("utf-8").splitlines()
-    except (IOError, OSError, UnicodeDecodeError) as exc:
-        raise DatasetError("{}: cannot read manifest ({})".format(path, exc)) from exc
-    for lineno, raw in enumerate(lines, 1):
+    for lineno, raw, bad in _lines(path):
+        if bad:
+            problems.append(Problem(path, lineno, bad))
+            continue
         if not raw.strip():
             continue
-        if lineno == 1 and raw.lstrip().startswith('{"manifest"'):
-            try:
-                meta = json.loads(raw)["manifest"]
+        if lineno == 1:
+            header, bad = _header(raw)
+            if bad:
+                problems.append(Problem(path, lineno, bad))
+            if header is not None:
+                meta = header
                 continue
-            except (ValueError, KeyError, TypeError):
-                pass  # falls through and is reported as a bad sample line
-        sample, probs = _parse_line(raw, path, lineno, base, check_images)
+        sample, probs = _parse_line(raw, path, lineno, base, check_images, allow_outside)
         problems.extend(probs)
         if sample is None:
             continue
@@ -239,10 +319,10 @@ def format_summary(info, show_problems=50):
     return "\n".join(out)
 
 
-def check_cli(path=None, show_problems=50, out=sys.stdout):
+def check_cli(path=None, show_problems=50, out=sys.stdout, allow_outside=False):
     """`invoke dataset.check`: print the summary; exit code 1 when the manifest is unusable."""
     try:
-        ds = load(path)
+        ds = load(path, allow_outside=allow_outside)
     except DatasetError as exc:
         print("dataset.check: " + str(exc), file=out)
         return 1

@@ -2,14 +2,16 @@
 
 Models come from PyPI packages or files the project builds; nothing is downloaded at run time.
 A folder can be forced with KIT_MODELS_<GROUP> (e.g. KIT_MODELS_EASYOCR=/opt/models/easyocr),
-which is how the Nano's Ansible role and the images point at staged files.
+which is how the Nano's Ansible role and the images point at staged files. A group whose sums
+are not pinned here (the kit's own models: their sums travel in SHA256SUMS beside them) must
+bring its SHA256SUMS in such a folder, or be trusted explicitly (KIT_TRUST_MODELS=1, which
+`invoke bench --trust-models` sets): an unverified model is never used silently.
 """
+import hashlib
 import importlib
 import os
 
-import yaml
-
-from .engines.base import EngineUnavailable
+from .errors import EngineUnavailable
 
 _TABLE = None
 _STAGED = {"easyocr": "~/.EasyOCR/model"}
@@ -26,6 +28,8 @@ _PACKAGES = {
 def table():
     global _TABLE
     if _TABLE is None:
+        import yaml  # here, not at the top: the engine interface imports this module in workers
+        # whose interpreter may lack everything (they must still say why an engine is unavailable)
         with open(os.path.join(os.path.dirname(__file__), "data", "models.yml")) as f:
             _TABLE = yaml.safe_load(f)
     return _TABLE
@@ -40,6 +44,11 @@ def model_dir(group):
     shipping package's folder."""
     env = os.environ.get("KIT_MODELS_" + group.upper())
     if env:
+        if (group not in table() and not os.path.isfile(os.path.join(env, "SHA256SUMS"))
+                and os.environ.get("KIT_TRUST_MODELS") != "1"):
+            raise EngineUnavailable("KIT_MODELS_{}={} has no SHA256SUMS, so its model cannot be verified: "
+                                    "add one (sha256sum FILES > SHA256SUMS) or trust it with "
+                                    "--trust-models".format(group.upper(), env))
         return env
     if group in _BUILT:
         return _BUILT[group]
@@ -64,3 +73,19 @@ def locate(group, name, alternatives=()):
         if os.path.isfile(path):
             return path
     raise EngineUnavailable("model file {} not found in {}".format(name, model_dir(group)))
+
+
+_SHA_CACHE = {}
+
+
+def sha256_file(path, chunk=1 << 20):
+    """sha256 of a file, cached per (path, size, mtime) so repeated loads stay cheap."""
+    st = os.stat(path)
+    key = (os.path.abspath(path), st.st_size, st.st_mtime)
+    if key not in _SHA_CACHE:
+        h = hashlib.sha256()
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(chunk), b""):
+                h.update(block)
+        _SHA_CACHE[key] = h.hexdigest()
+    return _SHA_CACHE[key]

@@ -25,6 +25,12 @@ def test_every_task_documents_itself():
         assert not missing, "{}: no help for {}".format(name, missing)
 
 
+def test_no_option_gets_a_dash_as_its_short_flag():
+    # invoke would give `--load-timeout` the short flag '-' (its letters l, o, a, d being taken)
+    for name, t in _all_tasks(tasks.ns):
+        assert not [a.names for a in t.get_arguments() if "-" in a.names], name
+
+
 def _invoke(*args):
     return subprocess.run([sys.executable, "-m", "invoke"] + list(args), cwd=ROOT, stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, universal_newlines=True, timeout=300)

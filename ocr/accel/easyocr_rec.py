@@ -67,5 +67,5 @@ def softmax(logits):
 
 def decode(logits, characters):
     """Greedy CTC decode of logits (N, T, C) -> [(text, confidence)] (index 0 is the blank)."""
-    from ..engines.ppocr import ctc_greedy
-    return ctc_greedy(softmax(logits), characters)
+    from .. import ctc
+    return ctc.greedy_texts(softmax(logits), characters)

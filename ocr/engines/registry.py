@@ -28,7 +28,10 @@ def engine_class(name):
         mod = importlib.import_module(module)
     except ImportError as exc:  # the family module itself imports only the stdlib + numpy
         raise EngineUnavailable("{}: cannot import {} ({})".format(name, module, exc)) from exc
-    return getattr(mod, cls)
+    found = getattr(mod, cls)
+    if found.name != name:  # results, options errors and the worker all go by the class's name
+        raise ValueError("engine '{}' is registered as {} whose name is '{}'".format(name, ENGINES[name], found.name))
+    return found
 
 
 def create(name, **options):
@@ -40,7 +43,7 @@ def availability(name):
     """(True, "") or (False, one-line reason) without loading model weights."""
     try:
         cls = engine_class(name)
-        reason = cls.check_available() if hasattr(cls, "check_available") else None
+        reason = cls.check_available()
     except EngineUnavailable as exc:
         return False, str(exc)
     return (reason is None), (reason or "")
@@ -78,3 +81,4 @@ register("easyocr-rec-cuda", "ocr.engines.accel_easyocr:EasyOCRRecCuda")
 register("easyocr-trt", "ocr.engines.accel_easyocr:EasyOCRTrt")
 register("easyocr-rec-trt", "ocr.engines.accel_easyocr:EasyOCRRecTrt")
 register("codereader", "ocr.engines.codereader:CodeReader")
+register("codereader-trt", "ocr.engines.codereader_trt:CodeReaderTrt")

@@ -68,13 +68,14 @@ def test_verify(sim):
 def test_fleet_bench_fetches_one_folder_per_host_and_merges(sim):
     """Runs the real `invoke bench` on each simulated Nano (kit installed by the playbook) on a
     3-crop synthetic set made here; its engines are unavailable there (no onnxruntime/CUDA), so each
-    host writes an 'unavailable' result JSON: enough to prove run -> fetch -> `invoke report`."""
+    host writes 'unavailable' result JSONs: enough to prove run -> fetch -> `invoke report`. `--all`,
+    the playbook's default: an engine named with --engine that cannot run makes the bench exit 1."""
     tmp = sim["tmp"]
     subprocess.run([os.path.join(BIN, "invoke"), "--search-root", ROOT, "dataset.synth", "-n", "3",
                     "--out", str(tmp / "ds")], check=True, stdout=subprocess.DEVNULL)
     venv = "/opt/nano-ocr-kit/venv-paddle"  # the sim's torch venv has no cv2 (placeholder only)
     fleet = {"fleet_dataset": str(tmp / "ds"), "fleet_results_dir": str(tmp / "fleet"),
-             "fleet_bench_args": "--engine ppocr-onnx-rec --limit 3 --warmup 1 --batch 0 --no-telemetry",
+             "fleet_bench_args": "--all --limit 3 --warmup 1 --batch 0 --no-telemetry",
              "fleet_remote_invoke": venv + "/bin/invoke --search-root /opt/nano-ocr-kit/kit"}
     rc, out = playbook(sim["args"] + ["bench-fleet.yml", "-e", json.dumps(fleet)])
     assert rc == 0, out[-6000:]

@@ -1,5 +1,6 @@
 """`invoke report`: tables, CSV, Markdown and an HTML page that a real headless browser renders."""
 import csv
+import json
 import os
 import shutil
 import subprocess
@@ -7,7 +8,7 @@ import sys
 
 import pytest
 
-from bench import cli, report
+from bench import cli, report, results
 from tests.conftest import ROOT, require_tier
 from tests.helpers import write_manifest
 
@@ -41,14 +42,15 @@ def test_report_files_and_rendering(run_dirs, tmp_path):
     assert "4 runs" in lines[-1]
     with open(str(tmp_path / "table.csv")) as f:
         rows = list(csv.reader(f))
-    assert rows[0][:3] == ["host", "engine", "device"] and len(rows) == 5
+    assert rows[0][:4] == ["dataset", "host", "engine", "device"] and len(rows) == 5
+    assert rows[1][0].startswith("data (sha256 ")  # the folder holding the manifest, and its hash
     md = (tmp_path / "table.md").read_text()
-    assert md.startswith("| host")
+    assert md.startswith("Dataset: data (sha256 ") and "\n| host" in md
     # the side tables: each run's oracle threshold (and codereader's shipped one), codereader's stages
     assert "Confident rejection" in md and "engine (calibrated)" in md
     assert "Stages of OCR time" in md and md.count("| codereader | decode ") == 2
     page = (tmp_path / "report.html").read_text()
-    assert "<h2>Stages of OCR time per crop (batch 1)</h2>" in page
+    assert "<h3>Stages of OCR time per crop (batch 1) [data (sha256 " in page
     assert page.count("data:image/png;base64,") >= 2 + 3  # two plots + crops of worst reads
 
     browser = _chromium()
@@ -61,7 +63,7 @@ def test_report_files_and_rendering(run_dirs, tmp_path):
     dom = subprocess.run(flags + ["--dump-dom", url], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          universal_newlines=True, timeout=120).stdout
     assert "<h1>OCR benchmark report</h1>" in dom and "Worst reads" in dom
-    assert 'id="acc-latency"' in dom and "ppocr-onnx-rec" in dom
+    assert 'class="acc-latency"' in dom and "ppocr-onnx-rec" in dom
     shot = str(tmp_path / "shot.png")
     subprocess.run(flags + ["--screenshot=" + shot, "--window-size=1200,1600", url], stdout=subprocess.PIPE,
                    stderr=subprocess.PIPE, timeout=120)
@@ -88,3 +90,61 @@ def test_invoke_report_task(run_dirs, tmp_path):
                           universal_newlines=True, cwd=ROOT)
     assert proc.returncode == 0, proc.stdout
     assert os.path.isfile(str(tmp_path / "report.html"))
+
+
+def _fake(doc, **changes):
+    out = json.loads(json.dumps(doc))
+    out.update(changes)
+    return out
+
+
+def test_runs_on_different_datasets_are_grouped_never_interleaved(run_dirs, tmp_path):
+    docs, _ = report.collect(run_dirs[:1])
+    other = [_fake(d, dataset=dict(d["dataset"], sha256="f" * 64)) for d in docs]
+    missing = _fake(docs[0], status="unavailable", reason="no CUDA device", engine={"name": "x-cuda"})
+    host = report.host(docs[0])
+    for i, d in enumerate([other[0], docs[0], missing, other[1], docs[1]]):
+        results.write_json_atomic(str(tmp_path / "in" / "{}.json".format(i)), d)
+    lines = []
+    assert report.report_cli([str(tmp_path / "in")], str(tmp_path / "out"), echo=lines.append) == 0
+    text = lines[0]
+    first, second = text.split("Dataset: ")[1:3]
+    assert first.startswith("data (sha256 ffffffffffff)") and second.startswith("data (sha256 {})".format(
+        docs[0]["dataset"]["sha256"][:12]))
+    for block in (first, second):  # each dataset's table holds its own two runs, the same engines
+        assert block.count("| {} ".format(host)) >= 2 and "| codereader " in block and "| ppocr-onnx-rec " in block
+    assert "Not measured here:\n- x-cuda @ {}: unavailable: no CUDA device".format(host) in second
+    assert "x-cuda" not in "".join(line for line in second.splitlines() if line.startswith("| "))
+    assert "2 datasets" in lines[-1]
+    page = (tmp_path / "out" / "report.html").read_text()
+    assert page.count("<h2>Dataset: data (sha256 ") == 2 and page.count("class='acc-latency'") == 2
+    assert "<li>x-cuda @ {}: unavailable: no CUDA device</li>".format(host) in page and report.HOW_TO_READ in page
+    rows = list(csv.reader(open(str(tmp_path / "out" / "table.csv"))))
+    assert sorted(r[0] for r in rows[1:]) == ["data (sha256 {})".format(docs[0]["dataset"]["sha256"][:12])] * 2 + [
+        "data (sha256 ffffffffffff)"] * 2
+
+
+def test_a_limited_run_is_not_compared_with_a_full_one(run_dirs, tmp_path):
+    docs, _ = report.collect(run_dirs[:1])
+    part = _fake(docs[0], dataset=dict(docs[0]["dataset"], measured=1))
+    groups = report.by_dataset([docs[0], part])
+    assert [label.endswith(", first 1 of 3 samples)") for label, _ in groups] == [False, True]
+
+
+def test_scatter_names_each_run_in_a_legend(run_dirs):
+    docs, _ = report.collect(run_dirs)
+    fig = report.accuracy_latency_figure(docs, "dataset: x")
+    legend = fig.axes[0].get_legend()
+    assert [t.get_text() for t in legend.get_texts()] == [report.run_label(d) for d in docs]
+    assert fig.axes[0].get_title() == "dataset: x"
+
+
+def test_html_embeds_only_images_inside_the_dataset(run_dirs, tmp_path):
+    docs, _ = report.collect(run_dirs[:1])
+    doc = docs[0]
+    sample = dict(doc["samples"][0])
+    assert report.crop_thumbnail(doc, sample)  # inside: shown
+    outside = tmp_path / "secret.png"
+    outside.write_bytes(open(os.path.join(os.path.dirname(doc["dataset"]["path"]), sample["image"]), "rb").read())
+    for path in (str(outside), os.path.relpath(str(outside), os.path.dirname(doc["dataset"]["path"]))):
+        assert report.crop_thumbnail(doc, dict(sample, image=path)) is None

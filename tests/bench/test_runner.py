@@ -97,13 +97,13 @@ def test_unavailable_engine_gets_a_reason_and_others_run(tmp_path, manifest, bar
     code, out, docs = _run(tmp_path, manifest, ["ppocr-onnx-rec", "easyocr-rec", "paddleocr-rec"],
                            interp={"easyocr-rec": bare_python, "paddleocr-rec": "/nonexistent/python"},
                            warmup=0)
-    assert code == 0, out
+    assert code == 1, out  # named with --engine and cannot run: the exit code says so (--all: 0)
     assert docs["ppocr-onnx-rec"]["status"] == "ok"
     assert docs["easyocr-rec"]["status"] == "unavailable"
     assert "numpy" in docs["easyocr-rec"]["reason"] or "No module" in docs["easyocr-rec"]["reason"]
     assert docs["paddleocr-rec"]["status"] == "unavailable"
     assert "does not exist" in docs["paddleocr-rec"]["reason"]
-    assert "unavailable: interpreter /nonexistent/python" in out  # its table row says why
+    assert "- paddleocr-rec: unavailable: interpreter /nonexistent/python" in out  # listed under the table
 
 
 def test_unknown_engine_lists_valid_names(tmp_path, manifest):

@@ -17,10 +17,15 @@ def test_degraded_engine_is_marked():
     assert tables.row(_doc(accuracy_flag="ok"))[2] == "fp16"
 
 
-def test_unavailable_row_says_why():
-    doc = {"status": "unavailable", "reason": "needs onnxruntime-gpu", "engine": {"name": "x"}, "machine": {}}
-    r = tables.row(doc)
-    assert r[3] == "unavailable: needs onnxruntime-gpu" and len(r) == len(tables.HEADERS)
+def test_unmeasured_engines_are_one_line_per_reason_under_the_table_not_rows():
+    docs = [_doc()] + [{"status": "unavailable", "reason": "needs onnxruntime-gpu\nmore", "engine": {"name": n},
+                        "machine": {}} for n in ("x-cuda", "y-cuda")]
+    docs.append({"status": "error", "reason": "worker exited 1: boom", "engine": {"name": "z"}})
+    headers, rows = tables.comparison(docs)
+    assert len(rows) == 1 and rows[0][0] == "ppocr-onnx-rec-fp16"
+    assert tables.not_measured(docs) == ["- x-cuda, y-cuda: unavailable: needs onnxruntime-gpu",
+                                         "- z: failed: worker exited 1: boom"]
+    assert tables.not_measured(docs, ["h"] * 4)[0].startswith("- x-cuda @ h, y-cuda @ h: ")
 
 
 def test_telemetry_columns_only_when_measured():

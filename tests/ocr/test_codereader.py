@@ -68,8 +68,9 @@ def test_every_read_says_where_its_time_went(engine):
     t0 = time.perf_counter()
     preds = engine.predict([bgr(img), bgr(img)])
     elapsed_ms = (time.perf_counter() - t0) * 1000.0
-    stages = preds[0].extra["stages_ms"]
-    assert list(stages) == ["split", "network", "decode"] and preds[1].extra["stages_ms"] == stages
+    stages = preds[0].stages_ms
+    assert list(stages) == ["split", "network", "decode"] and preds[1].stages_ms == stages
+    assert "stages_ms" not in preds[0].extra and preds[0].to_dict()["stages_ms"] == stages
     assert all(v > 0 for v in stages.values())
     assert 2 * sum(stages.values()) <= elapsed_ms + 0.01  # per crop, averaged over the batch of two
 

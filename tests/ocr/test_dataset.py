@@ -94,3 +94,58 @@ def test_default_set_loads():
     ds = dataset.load()
     assert len(ds) >= 200 and not ds.problems
     assert os.path.isfile(ds.samples[0].image)
+
+
+def _rgba_text(ink):
+    """Text in `ink` (0 or 255) on a fully transparent background whose hidden colour is black."""
+    img = np.zeros((30, 90, 4), np.uint8)
+    cv2.putText(img, "EXP", (5, 22), cv2.FONT_HERSHEY_SIMPLEX, 0.7, (ink, ink, ink, 255), 2)
+    return img
+
+
+@pytest.mark.parametrize("ink,background", [(0, 255), (255, 0)])
+def test_transparent_png_is_composited_on_the_opposite_polarity(tmp_path, ink, background):
+    path = str(tmp_path / "t.png")
+    cv2.imwrite(path, _rgba_text(ink))
+    img = dataset.read_image(path)
+    assert img.shape == (30, 90, 3) and img.dtype == np.uint8
+    assert img[0, 0].tolist() == [background] * 3  # not read as all black
+    ink_mask = _rgba_text(ink)[:, :, 3] == 255
+    assert ink_mask.any() and (img[ink_mask] == ink).all()
+
+
+def test_gray_and_16_bit_pngs_still_read_as_bgr(tmp_path):
+    cv2.imwrite(str(tmp_path / "g.png"), np.full((10, 20), 200, np.uint8))
+    cv2.imwrite(str(tmp_path / "w.png"), np.full((10, 20, 3), 65535, np.uint16))
+    assert dataset.read_image(str(tmp_path / "g.png"))[0, 0].tolist() == [200] * 3
+    assert dataset.read_image(str(tmp_path / "w.png"))[0, 0].tolist() == [255] * 3
+
+
+def test_bom_accepted_and_an_undecodable_line_costs_only_itself(tmp_path):
+    _write_png(str(tmp_path / "a.png"))
+    _write_png(str(tmp_path / "b.png"))
+    rows = [b'\xef\xbb\xbf{"manifest": {"line_join": ""}}',
+            json.dumps({"image": "a.png", "text": "LOT 1"}).encode(),
+            b'{"image": "b.png", "text": "LOT \xff\xfe"}',
+            json.dumps({"image": "b.png", "text": "LOT 3"}).encode()]
+    (tmp_path / "m.jsonl").write_bytes(b"\n".join(rows) + b"\n")
+    ds = dataset.load(str(tmp_path / "m.jsonl"))
+    assert ds.line_join == "" and [s.text for s in ds.samples] == ["LOT 1", "LOT 3"]
+    assert [(p.line, p.message.split(" (")[0]) for p in ds.problems] == [(3, "not UTF-8")]
+
+
+def test_image_paths_leaving_the_folder_are_refused_unless_allowed(tmp_path):
+    inner = tmp_path / "set"
+    inner.mkdir()
+    _write_png(str(tmp_path / "outside.png"))
+    _write_png(str(inner / "in.png"))
+    rows = [{"image": "in.png", "text": "A"}, {"image": "../outside.png", "text": "B"},
+            {"image": str(tmp_path / "outside.png"), "text": "C", "tags": {"id": "c"}},
+            {"image": "sub/../in.png", "text": "D", "tags": {"id": "d"}}]
+    (inner / "m.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    ds = dataset.load(str(inner / "m.jsonl"))
+    assert [s.text for s in ds.samples] == ["A", "D"]
+    assert [p.line for p in ds.problems] == [2, 3]
+    assert all("leaves the manifest's folder" in p.message for p in ds.problems)
+    ds = dataset.load(str(inner / "m.jsonl"), allow_outside=True)
+    assert [s.text for s in ds.samples] == ["A", "B", "C", "D"] and not ds.problems

@@ -1,7 +1,7 @@
 """Every real engine on a few crisp crops (CPU), through the registry."""
 import pytest
 
-from ocr.engines import EngineUnavailable, registry
+from ocr.engines import Engine, EngineUnavailable, registry
 from ocr.preprocess import Pipeline
 from tests.helpers import render_code
 
@@ -45,6 +45,39 @@ def test_unknown_engine_lists_valid_names():
 def test_unknown_option_is_named():
     with pytest.raises(ValueError, match="unknown option"):
         registry.create("ppocr-onnx-rec", precision_bits=3)
+
+
+def test_every_registered_class_is_named_by_its_key():
+    for name in registry.names():
+        try:
+            cls = registry.engine_class(name)
+        except EngineUnavailable:  # its family module cannot be imported here: nothing to check
+            continue
+        assert cls.name == name and cls.check_available is not None
+
+
+def test_a_class_registered_under_another_name_is_refused(monkeypatch):
+    monkeypatch.setitem(registry.ENGINES, "ppocr-onnx-rec-2", registry.ENGINES["ppocr-onnx-rec"])
+    with pytest.raises(ValueError, match="whose name is 'ppocr-onnx-rec'"):
+        registry.create("ppocr-onnx-rec-2")
+
+
+def test_every_engine_answers_check_available():
+    class Plain(Engine):
+        name = "plain"
+    assert Plain.check_available() is None  # nothing to check: the base class says so
+    assert all(isinstance(registry.availability(n)[0], bool) for n in registry.names())
+
+
+@pytest.mark.parametrize("name,default", [("codereader", "sturdy"), ("ppocr-onnx-rec", "profile"),
+                                          ("easyocr-rec", "profile"), ("paddleocr-rec", "profile")])
+def test_the_line_splitter_is_a_named_option(name, default):
+    engine = registry.create(name)
+    assert engine.options["splitter"] == default and engine.describe()["options"]["splitter"] == default
+    assert registry.create(name, splitter="sturdy" if default == "profile" else "profile")
+    with pytest.raises(ValueError) as err:
+        registry.create(name, splitter="guess")
+    assert "splitter='guess'; valid: profile, sturdy" in str(err.value) and "\n" not in str(err.value)
 
 
 def test_model_sha_mismatch_refused(tmp_path, monkeypatch):

@@ -5,6 +5,7 @@ import random
 import numpy as np
 import pytest
 
+from ocr import ctc, formats
 from ocr import postprocess as pp
 
 CHARSET = ["<blank>"] + list("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ ./-:,#")
@@ -12,7 +13,7 @@ CHARSET = ["<blank>"] + list("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ ./-:,#")
 
 @pytest.fixture(scope="module")
 def grammar():
-    return pp.default_grammar()
+    return formats.default_grammar()
 
 
 @pytest.mark.parametrize("text,fmt", [
@@ -75,7 +76,7 @@ def test_dates_are_validated(grammar):
 @pytest.mark.parametrize("text", ["hello world!", "??", "EXP 2025.13.02"])
 def test_input_matching_no_format_is_unchanged_and_flagged(grammar, text):
     assert grammar.correct(text) is None
-    assert pp.correct_text(text, grammar) == (text, None)
+    assert formats.correct_text(text, grammar) == (text, None)
 
 
 def test_lower_case_is_kept_where_nothing_is_swapped(grammar):
@@ -83,22 +84,57 @@ def test_lower_case_is_kept_where_nothing_is_swapped(grammar):
 
 
 def test_users_add_formats_as_data():
-    base = pp.Grammar.from_yaml()
+    base = formats.Grammar.from_yaml()
     assert base.correct("SN=ABC") is None
-    extended = pp.Grammar.from_yaml(extra=[{"name": "serial", "pattern": "SN=[A-Z]{3}"}])
+    extended = formats.Grammar.from_yaml(extra=[{"name": "serial", "pattern": "SN=[A-Z]{3}"}])
     assert extended.correct("SN=ABC") == ("SN=ABC", 0.0, ["serial"])
     assert extended.correct("SN=A8C")[0] == "SN=ABC"
 
 
+def test_a_users_formats_file_adds_to_the_shipped_formats(tmp_path):
+    path = tmp_path / "mine.yml"
+    path.write_text("macros:\n  SER: '[A-Z]{3}'\nformats:\n  - name: serial\n    pattern: 'SN=<SER>'\n")
+    grammar = formats.Grammar.from_yaml(str(path))
+    assert grammar.correct("SN=ABC") == ("SN=ABC", 0.0, ["serial"])
+    assert grammar.correct("EXP 05/2025")[2] == ["labelled_date"]  # the shipped formats stay
+    assert grammar.correct("SN=A8C")[0] == "SN=ABC"                # and so do their look-alikes
+
+
+def test_a_users_formats_file_with_replace_true_replaces_them(tmp_path):
+    path = tmp_path / "mine.yml"
+    path.write_text("replace: true\nformats:\n  - name: serial\n    pattern: 'SN=[A-Z]{3}'\n")
+    grammar = formats.Grammar.from_yaml(str(path))
+    assert grammar.correct("SN=ABC") == ("SN=ABC", 0.0, ["serial"])
+    assert grammar.correct("EXP 05/2025") is None
+    assert grammar.correct("SN=A8C") is None  # no look-alikes either: the file has none
+
+
+def test_a_users_format_of_a_shipped_name_replaces_that_one(tmp_path):
+    path = tmp_path / "mine.yml"
+    path.write_text("formats:\n  - name: number\n    pattern: '[0-9]{6}'\n")
+    grammar = formats.Grammar.from_yaml(str(path))
+    assert grammar.names.count("number") == 1
+    assert grammar.correct("123456")[2] == ["number"]
+
+
+@pytest.mark.parametrize("text", ["- a list\n", "formats: 3\n", "formats: []\nreplce: true\n", "a: [\n"])
+def test_a_bad_formats_file_is_one_clear_line(tmp_path, text):
+    path = tmp_path / "bad.yml"
+    path.write_text(text)
+    with pytest.raises(formats.PatternError) as err:
+        formats.Grammar.from_yaml(str(path))
+    assert str(path) in str(err.value) and "\n" not in str(err.value)
+
+
 @pytest.mark.parametrize("pattern", ["(AB", "[0-9", "<NOPE>", "A)B"])
 def test_bad_patterns_raise(pattern):
-    with pytest.raises((pp.PatternError, ValueError)):
-        pp.Grammar([{"name": "bad", "pattern": pattern}])
+    with pytest.raises((formats.PatternError, ValueError)):
+        formats.Grammar([{"name": "bad", "pattern": pattern}])
 
 
 def test_recursive_macro_is_refused():
-    with pytest.raises(pp.PatternError):
-        pp.Grammar([{"name": "x", "pattern": "<A>"}], macros={"A": "1<A>"})
+    with pytest.raises(formats.PatternError):
+        formats.Grammar([{"name": "x", "pattern": "<A>"}], macros={"A": "1<A>"})
 
 
 def test_sampled_strings_are_accepted(grammar):
@@ -120,13 +156,20 @@ def probs_for(steps, charset=CHARSET):
 
 def test_greedy_and_alignment_agree_on_the_top_path():
     p = probs_for([{"A": 0.9}, {"": 0.9}, {"1": 0.6, "I": 0.3}, {"1": 0.8}])
-    labels, conf = pp.ctc_greedy(p)
+    labels, conf = ctc.greedy(p)
     assert "".join(CHARSET[k] for k in labels) == "A1"
     assert conf == pytest.approx([0.9, 0.8], abs=1e-3)
-    char_probs, logp = pp.ctc_align(p, labels)
+    char_probs, logp = ctc.align(p, labels)
     assert char_probs == pytest.approx(conf, abs=1e-3)
     assert logp == pytest.approx(np.log(p.max(axis=1)).sum(), abs=1e-4)  # the top path itself
-    assert pp.ctc_align(p, [CHARSET.index(c) for c in "AIZZZZ"]) is None  # cannot fit 4 frames
+    assert ctc.align(p, [CHARSET.index(c) for c in "AIZZZZ"]) is None  # cannot fit 4 frames
+
+
+def test_greedy_texts_read_rows_with_the_mean_of_first_frames():
+    p = probs_for([{"A": 0.9}, {"A": 0.95}, {"": 0.9}, {"1": 0.6, "I": 0.3}])
+    (text, conf), (empty, none) = ctc.greedy_texts(np.stack([p, probs_for([{"": 0.9}] * 4)]), CHARSET)
+    assert text == "A1" and conf == pytest.approx((0.9 + 0.6) / 2, abs=1e-3)
+    assert empty == "" and none == 0.0
 
 
 def test_constrained_decoding_picks_the_best_valid_string(grammar):
@@ -144,8 +187,8 @@ def test_the_beam_ranks_prefixes_by_probability_and_format_prior(grammar):
     # (generic codes), though "EXP" opens a labelled date whose prior is worth far more.
     steps = [{"E": 0.99}, {"X": 0.99}, {"F": 0.8, "P": 0.2}] + [{c: 0.99} for c in " 2025.12.02"]
     p = probs_for(steps)
-    assert pp.constrained_ctc(p, CHARSET, grammar, beam=1, prior_weight=0.0) == "EXF 2025.12.02"
-    assert pp.constrained_ctc(p, CHARSET, grammar, beam=1, prior_weight=pp.PRIOR_WEIGHT) == "EXP 2025.12.02"
+    assert ctc.constrained(p, CHARSET, grammar, beam=1, prior_weight=0.0) == "EXF 2025.12.02"
+    assert ctc.constrained(p, CHARSET, grammar, beam=1, prior_weight=pp.PRIOR_WEIGHT) == "EXP 2025.12.02"
     read = pp.decode(p, CHARSET, grammar)
     assert read.text == "EXP 2025.12.02" and read.formats == ["labelled_date"]
 
@@ -176,8 +219,8 @@ def test_decode_corrects_lookalikes_and_lowers_confidence(grammar):
 
 def test_the_beam_is_spared_only_when_it_cannot_win(grammar, monkeypatch):
     calls = []
-    real = pp.constrained_ctc
-    monkeypatch.setattr(pp, "constrained_ctc", lambda *a, **k: calls.append(1) or real(*a, **k))
+    real = ctc.constrained
+    monkeypatch.setattr(ctc, "constrained", lambda *a, **k: calls.append(1) or real(*a, **k))
     # A sure lot code: reads as a format that costs its prior, but every other string together
     # holds too little probability to pay for a cheaper format.
     sure = probs_for([{c: 0.9999} for c in "L21X7A"])

@@ -14,7 +14,7 @@ import random
 import cv2
 import numpy as np
 
-from ocr import layout, postprocess, synth
+from ocr import formats, layout, synth
 
 from .model import CHARSET, HEIGHT
 
@@ -30,7 +30,7 @@ def encode(text):
 
 
 def _grammar_text(rng):
-    text = postprocess.default_grammar().sample(rng, max_len=28)
+    text = formats.default_grammar().sample(rng, max_len=28)
     return text.strip() if text and 3 <= len(text.strip()) <= 28 else None
 
 

@@ -76,7 +76,7 @@ def write_threshold(model_dir, model_sha256, calibration):
     keep = ("threshold", "target_precision", "seed", "n", "precision_at_threshold", "coverage_at_threshold")
     data = dict({k: calibration[k] for k in keep}, model_sha256=model_sha256,
                 calibrated_on="synthetic crops (ocr/synth.py), seed {}: never realdev".format(calibration["seed"]))
-    from bench.results import write_json_atomic
+    from ocr.files import write_json_atomic
     return write_json_atomic(os.path.join(model_dir, THRESHOLD_NAME), data)
 
 

@@ -19,6 +19,8 @@ import time
 import numpy as np
 import torch
 
+from ocr import ctc, metrics
+
 from . import LINES, STEPS, export, features
 from .model import CHARSET, CUT, build, stock_graph
 
@@ -55,19 +57,8 @@ def freeze_batchnorm(net):
 
 def greedy_texts(log_probs):
     """N x T x C -> decoded strings (best path, repeats merged, blanks dropped)."""
-    out = []
-    for row in log_probs.argmax(-1).tolist():
-        chars, prev = [], 0
-        for k in row:
-            if k and k != prev:
-                chars.append(CHARSET[k - 1])
-            prev = k
-        out.append("".join(chars))
-    return out
-
-
-def norm(text):
-    return "".join(text.split()).upper()
+    charset = ["<blank>"] + list(CHARSET)
+    return [text for text, _ in ctc.greedy_texts(log_probs.detach().cpu().numpy(), charset)]
 
 
 def evaluate(net, val, pad, device, bs=64):
@@ -79,7 +70,7 @@ def evaluate(net, val, pad, device, bs=64):
             chunk = val[i:i + bs]
             x, _, _ = features.collate(chunk, pad)
             for (text, _), read in zip(chunk, greedy_texts(net(x.to(device)))):
-                hits += norm(read) == norm(text)
+                hits += metrics.normalise(read) == metrics.normalise(text)
     return hits / float(len(val))
 
 

@@ -6,7 +6,7 @@ from ocr.engines import registry
 
 ACCEL = ["ppocr-onnx-rec-fp16", "ppocr-onnx-cuda", "ppocr-onnx-rec-cuda", "ppocr-onnx-trt", "ppocr-onnx-rec-trt",
          "paddleocr-trt", "paddleocr-rec-trt", "easyocr-cuda", "easyocr-rec-cuda", "easyocr-trt",
-         "easyocr-rec-trt"]
+         "easyocr-rec-trt", "codereader-trt"]
 
 
 def _cuda():
