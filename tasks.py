@@ -1,7 +1,7 @@
 """Tasks of the Jetson Nano OCR kit (`invoke --list`).
 
-Thin by design: every task parses its arguments and calls into `ocr/` (the library) or `bench/`
-(measuring and reporting). Runs on Python 3.6 (the Nano's system Python).
+Thin by design: every task parses its arguments and calls into `ocr/` (the library), `bench/`
+(measuring and reporting) or `images/` (the container images). Runs on Python 3.6 (the Nano's system Python).
 """
 import sys
 
@@ -98,7 +98,7 @@ def engines(c):
 def sanity(c, only=None, models=None, iterations=0, warmup=-1, paddle_python=None, jetson_benchmarks=None,
            engines=None, out=None):
     """Is this device healthy? Platform, stack, one OCR read per engine, reference throughput (PASS/FAIL/SKIP)."""
-    from bench import sanity as checks
+    from bench.sanity import cli as checks
     _fail_on(checks.sanity_cli(only, checks.split_list(models), int(iterations) or None,
                                None if int(warmup) < 0 else int(warmup), paddle_python, jetson_benchmarks,
                                checks.split_list(engines), out))
@@ -135,7 +135,7 @@ def read_bench(c, out="build/conveyor", items=40, seed=0, speed=12, realtime=Tru
     _fail_on(stream.stream_cli(out, int(items), int(seed), int(speed), realtime, results, sys.argv))
 
 
-# --- containers (docker/<image>/; logic in bench/containers.py) --------------------------------------
+# --- containers (docker/<image>/; logic in images/) --------------------------------------
 _IMAGE_HELP = {"image": "easyocr, paddle or cpu", "all": "every image",
                "l4t": "L4T release (default: this Jetson's, else versions.yml's default_l4t)"}
 
@@ -148,14 +148,14 @@ _IMAGE_HELP = {"image": "easyocr, paddle or cpu", "all": "every image",
 def docker_build(c, image=None, all=False, test_mode=False, extras=None, allow_unpinned=False,
                  pull=False, l4t=None):
     """Build kit-<image>:<version>-r<L4T> with build args from versions.yml, streaming the log."""
-    from bench import containers
+    from images import containers
     _fail_on(containers.build_cli(image, all, test_mode, allow_unpinned, extras, pull, l4t))
 
 
 @task(help=_IMAGE_HELP)
 def docker_test(c, image=None, all=False, l4t=None):
     """Run each image's test.py (one real OCR call) in a fresh container."""
-    from bench import containers
+    from images import containers
     _fail_on(containers.test_cli(image, all, l4t))
 
 
@@ -167,7 +167,7 @@ def docker_bench(c, image=None, args="--all", data=None, out="results", l4t=None
     """Run `invoke bench` inside an image (nvidia runtime on a Jetson); results land in OUT."""
     import shlex
 
-    from bench import containers
+    from images import containers
     _fail_on(containers.bench_cli(image, shlex.split(args), data, out, l4t))
 
 
