@@ -51,7 +51,10 @@ def test_stand_in_bases_are_tagged(engine):
 def test_gpu_image_builds_and_tests_in_test_mode(engine, capsys, image, engine_name):
     assert containers.build_cli(image, test_mode=True) == 0, build_log(image)[-3000:]
     log = build_log(image)
-    assert "KIT_TEST_MODE=1: SKIPPED" in log and "Successfully tagged " + config.tag(image, KEY) in log
+    assert "Successfully tagged " + config.tag(image, KEY) in log
+    # install.sh says what test mode skipped, unless dockerd reused that layer from an earlier build
+    # (its data root outlives a run on the same machine); the test-mode label below holds either way.
+    assert "KIT_TEST_MODE=1: SKIPPED" in log or "Using cache" in log
     labels = engine.images.get(config.tag(image, KEY)).labels
     assert labels["kit.test-mode"] == "1" and labels["kit.git-commit"] == config.git_commit()
     capsys.readouterr()
