@@ -26,10 +26,10 @@ LOG_DIR = os.path.join(ROOT, "build", "docker")
 # paths; arg name = path upper-cased, dots as underscores), the kit's extras, whether it needs the GPU.
 SPECS = {
     "easyocr": {"base": "pytorch", "gpu": True, "extras": "easyocr",
-                "table": ("pins.easyocr", "pins.numpy", "pins.python_bidi", "pins.torch2trt",
-                          "repos.torch2trt")},
+                "table": ("requirements", "pins.torch2trt", "repos.torch2trt", "wheels.onnxruntime_gpu.file",
+                          "wheels.onnxruntime_gpu.url", "wheels.onnxruntime_gpu.sha256")},
     "paddle": {"base": "base", "gpu": True, "extras": "paddle",
-               "table": ("python_paddle", "pins.numpy", "pins.paddleocr",
+               "table": ("python_paddle", "requirements",
                          "wheels.paddle_inference.url", "wheels.paddle_inference.sha256")},
     "cpu": {"base": "cpu", "gpu": False, "extras": "onnx,cv,easyocr,paddle",
             "table": ("indexes.torch_cpu",)},
@@ -38,7 +38,7 @@ SPECS = {
 SWITCHES = {"KIT_TEST_MODE": "0", "KIT_ALLOW_UNPINNED": "0", "KIT_EXTRAS": None,
             "KIT_GIT_COMMIT": "unknown"}
 # Files of the checkout an image build sees (the context is made here, so .venv never travels).
-CONTEXT = ("pyproject.toml", "README.md", "tasks.py", "versions.yml", "ocr", "bench", "patches",
+CONTEXT = ("pyproject.toml", "README.md", "tasks.py", "versions.yml", "requirements", "ocr", "bench", "patches",
            "docker/lib.sh", "docker/image_tools.py")
 ANSI = re.compile(r"\x1b\[[0-9;]*m")  # docker colours a step's stderr
 WORKDIR = "/opt/kit"   # where the Dockerfiles put the kit; test.py and the dataset mount live below

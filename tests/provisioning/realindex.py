@@ -255,8 +255,30 @@ class Resolver(object):
             elif not from_file and pins.get(name) != item["metadata"]["version"]:
                 out.append("{}: {} {} is not pinned (==) in {} and its -c files".format(
                     target, name, item["metadata"]["version"], spec["constraints"]))
+        out += self._nodeps_met(target, nodeps, installs)
         out += self._builds(target)
         out += self._kit_covered(target, installs)
+        return out
+
+    def _nodeps_met(self, target, nodeps, installs):
+        """What `pip check` would say of the --no-deps packages, less the recorded substitutes."""
+        env = dict(marker_env(self.spec["targets"][target]["python"]), extra="")
+        substitutes = self.spec.get("substitutes", {}).get(target, {})
+        out = []
+        for name, item in sorted(nodeps.names().items()):
+            for line in item["metadata"].get("requires_dist", []):
+                req = Requirement(line)
+                if req.marker and not req.marker.evaluate(env):
+                    continue
+                dep = canonicalize_name(req.name)
+                got = installs.get(dep)
+                if got and req.specifier.contains(got["metadata"]["version"], prereleases=True):
+                    continue
+                if not got and dep in substitutes:
+                    continue
+                out.append("{}: {} (installed --no-deps) requires {}, the target {}".format(
+                    target, name, line, "has {}".format(got["metadata"]["version"]) if got
+                    else "installs nothing for it and targets.yml records no substitute"))
         return out
 
     def _builds(self, target):
