@@ -69,6 +69,16 @@ def test_wrong_l4t_stops_before_any_change(nano):
     assert not (root / "var" / "swapfile").exists() and not (root / "state" / "calls.log").exists()
 
 
+def test_board_without_jetpack_stops_before_any_change(nano):
+    """A bare BSP flash has /etc/nv_tegra_release but no nvidia-jetpack (no CUDA/TensorRT); this
+    host has neither the meta-package nor the stack's packages, as such a board."""
+    root, run = nano
+    rc, out = run("-e", "jetson_facts_require_jetpack=true")
+    assert rc != 0 and "not JetPack's nvidia-jetpack package" in out and "bare BSP" in out, out
+    assert "python3-libnvinfer" in out
+    assert not (root / "var" / "swapfile").exists() and not (root / "state" / "calls.log").exists()
+
+
 def test_too_little_disk_for_swap_stops_cleanly_and_rerun_recovers(nano):
     root, run = nano
     rc, out = run("-e", "swap_file_size_mb=100000000", tags="swap")

@@ -17,7 +17,6 @@ import hashlib
 import io
 import json
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -118,16 +117,6 @@ def _pins(path, seen=None):
             if len(spec) == 1 and spec[0].operator == "==":
                 pins[canonicalize_name(req.name)] = spec[0].version
     return pins
-
-
-def _names(path):
-    """Canonical names of the requirements in one requirement file (no -r/-c nesting there)."""
-    names = []
-    for line in open(path):
-        line = line.split("#", 1)[0].strip()
-        if line and not line.startswith("-"):
-            names.append(canonicalize_name(re.split(r"[\s@=<>!~;\[]", line, 1)[0]))
-    return names
 
 
 class Resolution(object):

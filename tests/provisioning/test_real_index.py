@@ -2,7 +2,6 @@
 the real package index for the Nano's Python on aarch64 (tests/provisioning/realindex.py); and
 the tier catches the defects a real board hit (issue 16), each reintroduced in a temp copy.
 Needs the index: skips locally without it, fails under CI (KIT_CI=1)."""
-import os
 import re
 import shutil
 

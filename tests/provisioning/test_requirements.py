@@ -25,7 +25,7 @@ def _installer_text(installer):
 def test_every_file_is_used():
     used = {"targets.yml", "README.md"}
     for spec in SPEC["targets"].values():
-        used.update(spec["install"] + [spec["constraints"]] + ([spec["preinstalled"]] if spec.get("preinstalled") else []))
+        used.update(spec["install"] + [spec["constraints"], spec.get("preinstalled", "")])
     for name in list(used):
         path = os.path.join(REQ_DIR, name)
         if name.endswith(".txt") and os.path.exists(path):
