@@ -25,6 +25,7 @@ STANDINS = {"torch": ("1.10.0", "torch"), "torchvision": ("0.11.1", "torchvision
 # (the same requirement files, requirements/<l4t>/targets.yml), at the sim Python's versions.
 REQ_DIR = os.path.join(ROOT, "requirements", "l4t-r32.7")
 SIM_TARGETS = ("torch-venv", "paddle-venv")
+SIM_CONSTRAINTS = os.path.join(ANSIBLE_DIR, "tests", "simnano", "sim.constraints.txt")
 RECAP = re.compile(r"^(\S+)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
 
 
@@ -107,14 +108,16 @@ def sim_requirement_files():
 def wheelhouse(folder):
     """Stand-ins + PyPI wheels (cached under .cache/) + a wheel of this checkout; returns the kit wheel."""
     files, nodeps = sim_requirement_files()
-    text = "".join(open(os.path.join(REQ_DIR, n)).read() for n in files + nodeps)
+    text = "".join(open(p).read() for p in [os.path.join(REQ_DIR, n) for n in files + nodeps] + [SIM_CONSTRAINTS])
     stamp = os.path.join(CACHE, ".complete-" + hashlib.sha256(text.encode()).hexdigest()[:12])
     if not os.path.exists(stamp):  # changed requirement files download again
         os.makedirs(CACHE, exist_ok=True)
-        req = [a for n in files for a in ("-r", os.path.join(REQ_DIR, n))]
-        pip("download", "--quiet", "--only-binary=:all:", "-d", CACHE, *req)
-        req = [a for n in nodeps for a in ("-r", os.path.join(REQ_DIR, n))]
-        pip("download", "--quiet", "--no-deps", "--only-binary=:all:", "-d", CACHE, *req)
+        pins = os.path.join(CACHE, "sim-pins.txt")  # the sim constraints' version pins (no ${VAR} lines)
+        with open(pins, "w") as f:
+            f.writelines(line for line in open(SIM_CONSTRAINTS) if "==" in line)
+        for names, extra in ((files, []), (nodeps, ["--no-deps"])):
+            req = [a for n in names for a in ("-r", os.path.join(REQ_DIR, n))]
+            pip("download", "--quiet", "--only-binary=:all:", "-c", pins, "-d", CACHE, *(extra + req))
         open(stamp, "w").close()
     os.makedirs(folder, exist_ok=True)
     for name in os.listdir(CACHE):

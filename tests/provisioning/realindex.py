@@ -137,6 +137,7 @@ class Resolver(object):
         self.spec = load(self.dir)
         self.work = work or tempfile.mkdtemp(prefix="realindex-")
         self.env = self._standins()
+        self._done = {}  # (target, upto, nodeps) -> Resolution: the index is asked once each
 
     def _standins(self):
         """Stand-in wheels of the vendor packages; returns their ${VAR} -> path environment."""
@@ -193,6 +194,11 @@ class Resolver(object):
     def resolve(self, target, upto=None):
         """The target's install files (up to and including `upto`) together, with its constraints.
         --no-deps files are resolved on their own (below)."""
+        if (target, upto, False) not in self._done:
+            self._done[target, upto, False] = self._resolve(target, upto)
+        return self._done[target, upto, False]
+
+    def _resolve(self, target, upto):
         spec = self.spec["targets"][target]
         files = spec["install"][:spec["install"].index(upto) + 1] if upto else spec["install"]
         args = ["-c", spec["constraints"]]
@@ -209,6 +215,11 @@ class Resolver(object):
         return Resolution(target, ok, installs, log)
 
     def resolve_nodeps(self, target):
+        if (target, None, True) not in self._done:
+            self._done[target, None, True] = self._resolve_nodeps(target)
+        return self._done[target, None, True]
+
+    def _resolve_nodeps(self, target):
         spec = self.spec["targets"][target]
         args = ["--no-deps", "-c", spec["constraints"]]
         nodeps = [f for f in spec["install"] if ".nodeps." in f]

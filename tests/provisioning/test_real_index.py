@@ -67,7 +67,15 @@ def test_catches_numpy_1_19_4_against_rapidocr_paddle(online, tmp_path):
     """Defect 3: numpy==1.19.4 in the paddle venv; every rapidocr-paddle asks for numpy>=1.19.5."""
     resolver = _with_defect(tmp_path, {"py37.lock.txt": (r"^numpy==.*$", "numpy==1.19.4")})
     problems = "\n".join(resolver.problems("paddle-venv"))
-    assert "do not resolve" in problems and "numpy" in problems and "rapidocr-paddle" in problems, problems
+    assert re.search(r"rapidocr-paddle .*requires numpy.*>=1\.19\.5.*has 1\.19\.4", problems), problems
+
+
+def test_catches_numpy_1_19_4_where_rapidocr_paddle_resolves_with_deps(online, tmp_path):
+    """The same conflict as pip itself reports it, were rapidocr-paddle installed with its deps."""
+    resolver = _with_defect(tmp_path, {"py37.lock.txt": (r"^numpy==.*$", "numpy==1.19.4"),
+                                       "kit-py37.txt": (r"^invoke$", "invoke\nrapidocr-paddle")})
+    problems = "\n".join(resolver.problems("paddle-venv"))
+    assert "do not resolve" in problems and "rapidocr-paddle" in problems and "numpy" in problems, problems
 
 
 def test_catches_a_package_that_would_compile_unplanned(online, tmp_path):
