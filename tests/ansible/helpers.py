@@ -112,9 +112,10 @@ def wheelhouse(folder):
     stamp = os.path.join(CACHE, ".complete-" + hashlib.sha256(text.encode()).hexdigest()[:12])
     if not os.path.exists(stamp):  # changed requirement files download again
         os.makedirs(CACHE, exist_ok=True)
-        pins = os.path.join(CACHE, "sim-pins.txt")  # the sim constraints' version pins (no ${VAR} lines)
+        pins = os.path.join(CACHE, "sim-pins.txt")  # the sim constraints' versions (no ${VAR} lines)
         with open(pins, "w") as f:
-            f.writelines(line for line in open(SIM_CONSTRAINTS) if "==" in line)
+            f.writelines(line for line in open(SIM_CONSTRAINTS) if line.strip() and not line.startswith("#")
+                         and "@" not in line)
         for names, extra in ((files, []), (nodeps, ["--no-deps"])):
             req = [a for n in names for a in ("-r", os.path.join(REQ_DIR, n))]
             pip("download", "--quiet", "--only-binary=:all:", "-c", pins, "-d", CACHE, *(extra + req))
