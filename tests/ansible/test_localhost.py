@@ -139,6 +139,7 @@ def test_opencv_configure_summary_is_checked_before_the_build(tmp_path, modules,
     build.mkdir(parents=True)
     (build / "cmake.log").write_text(SUMMARY.format(modules=modules, numpy=numpy))
     rc, out = playbook(["-i", "localhost,", "-c", "local", "tests/opencv-summary.yml",
-                        "-e", "ansible_python_interpreter=" + sys.executable, "-e", "opencv_cuda_src_dir=" + str(tmp_path)])
+                        "-e", "ansible_python_interpreter=" + sys.executable,
+                        "-e", "opencv_cuda_src_dir=" + str(tmp_path)])
     assert (rc == 0) == ok, out
     assert ok or "does not build the python3 module with numpy" in out, out
