@@ -65,22 +65,36 @@ write_constraints() {
   log "constraints: $(tr '\n' ' ' <"$CONSTRAINTS")"
 }
 
-# A wheel from versions.yml, checked against its sha256 there; a null sum is refused unless the
-# build allows unpinned downloads (KIT_ALLOW_UNPINNED=1, invoke docker.build --allow-unpinned).
-install_pinned_wheel() {
-  local url=$1 sha=$2 dir
+# A wheel from versions.yml (URL, sha256, file name) downloaded to $TMPDIR/kit-wheels, checked
+# against its sum (nothing is kept on a mismatch); prints its path. A null sum is refused unless the build allows unpinned downloads
+# (KIT_ALLOW_UNPINNED=1, invoke docker.build --allow-unpinned).
+fetch_wheel() {
+  local url=$1 sha=$2 file=$3
   [ -n "$sha" ] || [ "${KIT_ALLOW_UNPINNED:-0}" = 1 ] ||
     die "versions.yml has no sha256 for $url: measure one on a trusted download and record it, or build with --allow-unpinned"
-  dir=$(mktemp -d)
-  if [ -n "$sha" ]; then
-    echo "$url --hash=sha256:$sha" >"$dir/req.txt"
-    pip download -q --no-deps --require-hashes -d "$dir" -r "$dir/req.txt"
-  else
-    log "WARNING: $url has no sha256 in versions.yml; installing it unchecked (--allow-unpinned)"
-    pip download -q --no-deps -d "$dir" "$url"
-  fi
-  pip install -q -c "$CONSTRAINTS" "$dir"/*.whl
-  rm -rf "$dir"
+  [ -n "$sha" ] || log "WARNING: $url has no sha256 in versions.yml; installing it unchecked (--allow-unpinned)" >&2
+  local dir=${TMPDIR:-/tmp}/kit-wheels
+  mkdir -p "$dir"
+  venv_python - "$url" "$sha" "$dir/$file" >&2 <<'PY'
+import hashlib, sys, urllib.request
+url, sha, dest = sys.argv[1:4]
+data = urllib.request.urlopen(url, timeout=120).read()
+if sha and hashlib.sha256(data).hexdigest() != sha:
+    sys.exit("sha256 of {} is {}, versions.yml says {}".format(url, hashlib.sha256(data).hexdigest(), sha))
+open(dest, "wb").write(data)
+PY
+  echo "$dir/$file"
+}
+
+# pip install of requirement files of $REQUIREMENTS (versions.yml: the files the playbook and the
+# real-index tier read too) with the image's constraints file ($REQ_CONSTRAINTS there); a leading
+# --no-deps applies to all the files given.
+req_install() {
+  local args=(-c "$KIT/$REQUIREMENTS/$REQ_CONSTRAINTS") f
+  if [ "$1" = --no-deps ]; then args+=(--no-deps); shift; fi
+  for f in "$@"; do args+=(-r "$KIT/$REQUIREMENTS/$f"); done
+  pip install -q "${args[@]}"
+  log "pip: $* ($REQ_CONSTRAINTS)"
 }
 
 # The kit itself with the given extras (comma-separated; empty: the core only).

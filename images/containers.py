@@ -20,7 +20,8 @@ from .config import DockerProblem, build_args, load, pick_images, tag
 
 LOG_DIR = os.path.join(ROOT, "build", "docker")
 # Files of the checkout an image build sees (the context is made here, so .venv never travels).
-CONTEXT = ("pyproject.toml", "README.md", "tasks.py", "versions.yml", "ocr", "bench", "images", "patches",
+CONTEXT = ("pyproject.toml", "README.md", "tasks.py", "versions.yml", "requirements", "ocr", "bench", "images",
+           "patches",
            "docker/lib.sh", "docker/image_tools.py")
 ANSI = re.compile(r"\x1b\[[0-9;]*m")  # docker colours a step's stderr
 WORKDIR = "/opt/kit"   # where the Dockerfiles put the kit; test.py and the dataset mount live below

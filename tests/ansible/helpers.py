@@ -10,18 +10,22 @@ import subprocess
 import sys
 import zipfile
 
+import yaml
+
 from tests.conftest import ROOT
 
 ANSIBLE_DIR = os.path.join(ROOT, "ansible")
 BIN = os.path.dirname(sys.executable)
 CACHE = os.path.join(ROOT, ".cache", "ansible-wheelhouse")
-# Tiny wheels standing in for NVIDIA's/Baidu's aarch64 builds on the x86_64 simulated Nano.
+# Tiny wheels standing in for NVIDIA's/Baidu's aarch64 builds on the x86_64 simulated Nano (named as
+# ansible/tests/simnano/vars.yml says). onnxruntime-gpu's has no module: `import onnxruntime` fails.
 STANDINS = {"torch": ("1.10.0", "torch"), "torchvision": ("0.11.1", "torchvision"),
-            "paddlepaddle-gpu": ("2.5.2", "paddle")}
-# Real wheels from PyPI for the sim's Python 3.11: the kit's core deps, easyocr/paddleocr themselves.
-PYPI = ["numpy==1.26.4", "pillow", "pyyaml", "tabulate", "tqdm", "rapidfuzz>=3", "invoke>=2,<3",
-        "opencv-python-headless"]
-PYPI_NODEPS = ["easyocr==1.6.2", "paddleocr==2.6.1.3"]
+            "paddlepaddle-gpu": ("2.5.2", "paddle"), "onnxruntime-gpu": ("1.11.0", None)}
+# Real wheels from PyPI for the sim's Python 3.11: every package the Nano's venvs install by name
+# (the same requirement files, requirements/<l4t>/targets.yml), at the sim Python's versions.
+REQ_DIR = os.path.join(ROOT, "requirements", "l4t-r32.7")
+SIM_TARGETS = ("torch-venv", "paddle-venv")
+SIM_CONSTRAINTS = os.path.join(ANSIBLE_DIR, "tests", "simnano", "sim.constraints.txt")
 RECAP = re.compile(r"^(\S+)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
 
 
@@ -59,16 +63,18 @@ def recap_text(output):
 def write_wheel(folder, dist, version, package):
     """A minimal pure-Python wheel whose package only knows its version (and that it is a stand-in)."""
     name = dist.replace("-", "_")
-    files = {
+    files = {} if package is None else {
         "{}/__init__.py".format(package):
             "__version__ = {!r}\nSTANDIN = True  # nano-ocr-kit test stand-in\n".format(version)
             + ("class cuda:  # no GPU on a test host\n    is_available = staticmethod(lambda: False)\n"
                if package == "torch" else ""),
+    }
+    files.update({
         "{}-{}.dist-info/METADATA".format(name, version):
             "Metadata-Version: 2.1\nName: {}\nVersion: {}\n".format(dist, version),
         "{}-{}.dist-info/WHEEL".format(name, version):
             "Wheel-Version: 1.0\nGenerator: nano-ocr-kit-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
-    }
+    })
     record = "{}-{}.dist-info/RECORD".format(name, version)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
@@ -89,14 +95,30 @@ def pip(*args):
                    stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
 
 
+def sim_requirement_files():
+    """(files, --no-deps files) the sim's venvs install by name: NVIDIA's/Baidu's come as stand-ins."""
+    with open(os.path.join(REQ_DIR, "targets.yml")) as f:
+        targets = yaml.safe_load(f)["targets"]
+    names = sorted({n for t in SIM_TARGETS for n in targets[t]["install"]})
+    by_file = [n for n in names if "@" in open(os.path.join(REQ_DIR, n)).read()]
+    return ([n for n in names if ".nodeps." not in n and n not in by_file],
+            [n for n in names if ".nodeps." in n])
+
+
 def wheelhouse(folder):
     """Stand-ins + PyPI wheels (cached under .cache/) + a wheel of this checkout; returns the kit wheel."""
-    wanted = hashlib.sha256(repr(PYPI + PYPI_NODEPS).encode()).hexdigest()[:12]
-    stamp = os.path.join(CACHE, ".complete-" + wanted)  # a new list downloads again
-    if not os.path.exists(stamp):
+    files, nodeps = sim_requirement_files()
+    text = "".join(open(p).read() for p in [os.path.join(REQ_DIR, n) for n in files + nodeps] + [SIM_CONSTRAINTS])
+    stamp = os.path.join(CACHE, ".complete-" + hashlib.sha256(text.encode()).hexdigest()[:12])
+    if not os.path.exists(stamp):  # changed requirement files download again
         os.makedirs(CACHE, exist_ok=True)
-        pip("download", "--quiet", "--only-binary=:all:", "-d", CACHE, *PYPI)
-        pip("download", "--quiet", "--no-deps", "-d", CACHE, *PYPI_NODEPS)
+        pins = os.path.join(CACHE, "sim-pins.txt")  # the sim constraints' versions (no ${VAR} lines)
+        with open(pins, "w") as f:
+            f.writelines(line for line in open(SIM_CONSTRAINTS) if line.strip() and not line.startswith("#")
+                         and "@" not in line)
+        for names, extra in ((files, []), (nodeps, ["--no-deps"])):
+            req = [a for n in names for a in ("-r", os.path.join(REQ_DIR, n))]
+            pip("download", "--quiet", "--only-binary=:all:", "-c", pins, "-d", CACHE, *(extra + req))
         open(stamp, "w").close()
     os.makedirs(folder, exist_ok=True)
     for name in os.listdir(CACHE):

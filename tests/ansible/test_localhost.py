@@ -69,6 +69,16 @@ def test_wrong_l4t_stops_before_any_change(nano):
     assert not (root / "var" / "swapfile").exists() and not (root / "state" / "calls.log").exists()
 
 
+def test_board_without_jetpack_stops_before_any_change(nano):
+    """A bare BSP flash has /etc/nv_tegra_release but no nvidia-jetpack (no CUDA/TensorRT); this
+    host has neither the meta-package nor the stack's packages, as such a board."""
+    root, run = nano
+    rc, out = run("-e", "jetson_facts_require_jetpack=true")
+    assert rc != 0 and "not JetPack's nvidia-jetpack package" in out and "bare BSP" in out, out
+    assert "python3-libnvinfer" in out
+    assert not (root / "var" / "swapfile").exists() and not (root / "state" / "calls.log").exists()
+
+
 def test_too_little_disk_for_swap_stops_cleanly_and_rerun_recovers(nano):
     root, run = nano
     rc, out = run("-e", "swap_file_size_mb=100000000", tags="swap")
@@ -107,3 +117,29 @@ def test_unpinned_download_is_refused_unless_allowed(tmp_path):
     assert rc != 0 and "no sha256 is pinned" in out and not dest.exists(), out
     rc, out, src, dest = _fetch(tmp_path, None, "-e", "nano_allow_unpinned_downloads=true")
     assert rc == 0 and dest.exists(), out
+
+
+# OpenCV 4.x configure summaries (the lines the check reads): python3 built, or dropped for want of
+# python3-numpy (then no numpy line and no python3 module).
+SUMMARY = """--   OpenCV modules:
+--     To be built:                 aruco bgsegm calib3d core cudaarithm dnn features2d {modules} video xphoto
+--     Disabled:                    world
+--   Python 3:
+--     Interpreter:                 /usr/bin/python3.6 (ver 3.6.9)
+--     Libraries:                   /usr/lib/aarch64-linux-gnu/libpython3.6m.so (ver 3.6.9)
+{numpy}--     install path:                /usr/local/lib/python3.6/site-packages/cv2/python-3.6
+"""
+NUMPY = "--     numpy:                       /usr/lib/python3/dist-packages/numpy/core/include (ver 1.13.3)\n"
+
+
+@pytest.mark.parametrize("modules,numpy,ok", [("photo python3 stitching", NUMPY, True),
+                                              ("photo stitching", "", False)], ids=["python3", "no-numpy"])
+def test_opencv_configure_summary_is_checked_before_the_build(tmp_path, modules, numpy, ok):
+    build = tmp_path / "opencv" / "build"
+    build.mkdir(parents=True)
+    (build / "cmake.log").write_text(SUMMARY.format(modules=modules, numpy=numpy))
+    rc, out = playbook(["-i", "localhost,", "-c", "local", "tests/opencv-summary.yml",
+                        "-e", "ansible_python_interpreter=" + sys.executable,
+                        "-e", "opencv_cuda_src_dir=" + str(tmp_path)])
+    assert (rc == 0) == ok, out
+    assert ok or "does not build the python3 module with numpy" in out, out

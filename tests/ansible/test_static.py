@@ -37,7 +37,6 @@ def test_every_role_has_its_files_and_tag():
 
 def test_versions_table_pins_what_the_roles_read():
     row = yaml.safe_load(open(os.path.join(ROOT, "versions.yml")))["l4t"]["32.7"]
-    assert row["pins"]["numpy"] == "1.19.4" and row["pins"]["easyocr"] == "1.6.2"
     assert row["pins"]["jetson_stats"] == "4.3.1" and row["pins"]["torch2trt"] in ("v0.4.0", "v0.5.0")
     for wheel in row["wheels"].values():
         # A sum is either measured (64 hex digits) or null; the roles refuse null unless allowed.
@@ -45,6 +44,10 @@ def test_versions_table_pins_what_the_roles_read():
         assert wheel["url"].endswith(".whl") and wheel["file"].endswith("linux_aarch64.whl")
 
 
-def test_nano_venvs_get_the_right_extras():
+def test_nano_venvs_get_the_kits_requirements_for_their_python():
     defaults = yaml.safe_load(open(os.path.join(ANSIBLE_DIR, "roles", "kit", "defaults", "main.yml")))
-    assert {v["name"]: v["extras"] for v in defaults["kit_venvs"]} == {"torch": "easyocr", "paddle": "paddle"}
+    assert {v["name"]: v["requirements"] for v in defaults["kit_venvs"]} == {"torch": "kit-py36.txt",
+                                                                               "paddle": "kit-py37.txt"}
+    # ONNX Runtime goes into the venv that runs the "*" engines (codereader, ppocr-onnx-*).
+    assert defaults["kit_interpreters"]["*"] == "torch"
+    assert defaults["kit_onnxruntime_requirements"] == "nvidia-onnxruntime.txt"

@@ -115,8 +115,8 @@ def test_shell_scripts_parse():
 
 
 def pinned_wheel(tmp_path, url, sha, allow="0"):
-    """Run lib.sh's install_pinned_wheel with this venv's pip (the step the paddle image uses)."""
-    script = 'source "$1"; VENV="$2"; CONSTRAINTS=/dev/null; install_pinned_wheel "$3" "$4"'
+    """Run lib.sh's fetch_wheel with this venv's python (the step the l4t images use)."""
+    script = 'source "$1"; VENV="$2"; fetch_wheel "$3" "$4" w-1.0-py3-none-any.whl'
     venv = os.path.dirname(os.path.dirname(sys.executable))
     return subprocess.run(["bash", "-c", script, "lib", os.path.join(DOCKER, "lib.sh"), venv, url, sha],
                           env=dict(os.environ, KIT_ALLOW_UNPINNED=allow, TMPDIR=str(tmp_path)),
@@ -134,4 +134,5 @@ def test_wrong_sha256_stops_the_install(tmp_path):
     wheel = tmp_path / "w-1.0-py3-none-any.whl"
     wheel.write_bytes(b"not the wheel versions.yml measured")
     proc = pinned_wheel(tmp_path, wheel.as_uri(), "0" * 64)
-    assert proc.returncode != 0 and "DO NOT MATCH THE HASHES" in proc.stdout, proc.stdout
+    assert proc.returncode != 0 and "versions.yml says " + "0" * 64 in proc.stdout, proc.stdout
+    assert os.listdir(str(tmp_path / "kit-wheels")) == []   # nothing kept
