@@ -1,5 +1,5 @@
 # Helpers sourced by every docker/<image>/install.sh. Build args arrive as environment variables
-# (ARGs from versions.yml through bench/containers.py); the kit's checkout is in $KIT (WORKDIR).
+# (ARGs from versions.yml through images/); the kit's checkout is in $KIT (WORKDIR).
 set -euo pipefail
 KIT=/opt/kit
 VENV=$KIT/venv

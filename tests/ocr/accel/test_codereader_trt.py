@@ -52,6 +52,7 @@ def test_availability_loads_no_weights(monkeypatch, tmp_path):
         monkeypatch.setattr(codereader_trt.onnx_proto, name, pytest.fail)
     monkeypatch.setattr(trt, "ArrayRunner", pytest.fail)
     assert registry.availability("codereader-trt") == (True, "")
+    (tmp_path / "SHA256SUMS").write_text("")  # a verifiable folder that lacks the model
     monkeypatch.setenv("KIT_MODELS_CODEREADER", str(tmp_path))
     ok, why = registry.availability("codereader-trt")
     assert not ok and why.startswith("model missing: ")

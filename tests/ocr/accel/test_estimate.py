@@ -66,7 +66,16 @@ def _result(tmp_path, name, **fields):
     import json
 
     from bench import results
-    doc = {"schema": results.SCHEMA, "status": "ok", "machine": {"arch": "x86_64"}}
+    # a complete result (bench.results.read_result refuses less): one sample, metrics, timings
+    ms = {"mean": 1.0, "p50": 1.0}
+    summary = {"samples": 1, "metrics": {"raw": {"strict_accuracy": 1.0}, "normalised": {"strict_accuracy": 1.0}},
+               "timing": {"pre_ms": ms, "ocr_ms": ms, "total_ms": ms}}
+    doc = {"schema": results.SCHEMA, "status": "ok", "machine": {"arch": "x86_64"}, "dataset": {},
+           "samples": [{}]}
+    given = dict(fields.pop("summary", None) or {})
+    summary["timing"].update(given.pop("timing", {}))
+    summary.update(given)
+    doc["summary"] = summary
     doc.update(fields)
     (tmp_path / name).write_text(json.dumps(doc))
 
