@@ -212,6 +212,15 @@ def train(c, seed=0, steps=0, lines=0, resume=False, device="", out="runs/codere
                   device=device or trainer.default_device(), log=lambda s: print(s, flush=True))
 
 
+@task(help={"job": "job file with a serve: section (bind, port, token, source, log, reject; example: "
+                   "ocr/reader/example-job.yml)",
+            "source": "the line's source, overriding the job's serve.source (a camera, a stream, a video file)"})
+def serve(c, job, source=None):
+    """Run the reader beside a line: HTTP API (/read, /health, /metrics, live page), reject signal, JSONL log."""
+    from bench import serve as service
+    _fail_on(service.serve_cli(job, source))
+
+
 dataset_ns = Collection("dataset")
 dataset_ns.add_task(dataset_check, name="check")
 dataset_ns.add_task(dataset_synth, name="synth")
@@ -219,7 +228,7 @@ accel_ns = Collection("accel")
 accel_ns.add_task(accel_export, name="export")
 accel_ns.add_task(accel_estimate, name="estimate")
 
-ns = Collection(bench, report, engines, sanity, test, train, read, read_bench)
+ns = Collection(bench, report, engines, sanity, test, train, read, read_bench, serve)
 ns.add_collection(dataset_ns)
 ns.add_collection(accel_ns)
 docker_ns = Collection("docker")
