@@ -9,6 +9,7 @@ The camera stand-ins are sources that raise or end: there is no camera here."""
 import contextlib
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -31,7 +32,7 @@ from ocr.reader.service import api
 from ocr.reader.service.jsonlog import JsonlLog
 from ocr.reader.service.service import Service
 from ocr.reader.service.signals import Signals
-from tests.conftest import ROOT
+from tests.conftest import ROOT, require_tier
 from tests.helpers import render_code
 
 ok, why = registry.availability("codereader")
@@ -437,3 +438,32 @@ def test_a_receiver_that_is_down_is_counted_and_never_stops_reading(tmp_path, en
         assert m[("reader_signal_errors_total", (("signal", "tcp"),))] == 2
         assert m[("reader_items_total", (("origin", "line"), ("verdict", "PASS")))] == 2
         assert "refused" in service.signals.last_error["tcp"].lower()
+
+
+# --- the live page, in a real headless browser ------------------------------------------------------
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def test_the_live_page_shows_counts_reads_and_the_frame_in_headless_chromium(tmp_path, engine):
+    require_tier("browser", CHROMIUM, "Debian's chromium is not installed (apt-get install chromium)")
+    job = make_job(tmp_path, "serve: {{token: {}}}\nverify: {{expect: {{'1': 'LOT 482913', '2': 'LOT 482913', "
+                   "'3': 'EXP 05/2027'}}}}\n".format(TOKEN))
+    with running(job, engine) as (url, service):
+        for item, text in (("1", "LOT 482913"), ("2", "LOT 482913"), ("3", "EXP 06/2027")):  # PASS, PASS, FAIL
+            frame = capture.Frame("cam", "cam", int(item), render_code([text]))
+            service.read_frame(frame, job.regions, item, "line")
+        assert call(url + "/read", png(["LOT 1"]))[0] == 200
+        profile = tmp_path / "profile"
+        proc = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                               "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                               "--no-first-run", "--user-data-dir=" + str(profile), "--virtual-time-budget=10000",
+                               "--dump-dom", "{}/?token={}".format(url, TOKEN)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, timeout=180)
+    dom = proc.stdout
+    assert proc.returncode == 0 and "data-updated=" in dom, proc.stderr[-2000:]
+    assert '<b id="count-PASS">2</b>' in dom and '<b id="count-FAIL">1</b>' in dom, dom
+    # the upload is counted apart: FAIL, as the job expects a text per item and has none for it
+    assert '<b id="count-REJECT">0</b>' in dom and '<b id="uploads">PASS 0, FAIL 1, REJECT 0</b>' in dom
+    assert dom.count('class="verdict-') == 4 and "<td>EXP 06/2027</td>" in dom
+    assert 'src="/frame.jpg?token={}&amp;t='.format(TOKEN) in dom  # the page asked for the annotated frame
+    assert '<p id="health" class="">ok</p>' in dom
