@@ -128,9 +128,14 @@ def read(c, source, job=None, jsonl=None, csv=None, summary=None, realtime=False
             "items": "how many packages (default 40)", "seed": "random seed (default 0)",
             "speed": "belt speed in pixels per frame at 30 FPS (default 12)",
             "realtime": "play the video at 30 FPS, dropping frames as a camera would (default on)",
-            "results": "results folder (default results/)"})
-def read_bench(c, out="build/conveyor", items=40, seed=0, speed=12, realtime=True, results="results"):
+            "results": "results folder (default results/)",
+            "service": "through `invoke serve` instead (the video as its camera, then POST /read of "
+                       "default-set crops over HTTP); writes serve-ENGINE.json"})
+def read_bench(c, out="build/conveyor", items=40, seed=0, speed=12, realtime=True, results="results", service=False):
     """Stream benchmark: a conveyor video through `read`; items read once / missed, verdicts vs truth, latency."""
+    if service:
+        from bench import serve as served
+        return _fail_on(served.bench_cli(out, int(items), int(seed), int(speed), results, sys.argv))
     from bench import stream
     _fail_on(stream.stream_cli(out, int(items), int(seed), int(speed), realtime, results, sys.argv))
 
