@@ -9,13 +9,15 @@ jsonlog   the result log: whole JSON lines, rotated by size
 """
 
 
-def serve_cli(job_path, source=None, telemetry=None, stream=None, ready=None, gpio=None):
-    """Run until SIGTERM or Ctrl-C; exit code 0, or 2 on a bad job or a port that cannot be bound.
-    `source` overrides the job's serve.source; `ready(server)` is called once it listens (tests)."""
+def serve_cli(job_path, source=None, telemetry=None, stream=None):
+    """Run until SIGTERM or Ctrl-C; exit code 0, or 2 (one line) on a bad job, an engine that cannot
+    run here, a missing Jetson.GPIO, an unwritable log or a port that cannot be bound.
+    `source` overrides the job's serve.source; telemetry: see Service."""
     import signal
     import sys
     import threading
 
+    from ...errors import EngineUnavailable
     from ..job import JobError, load_job
     from . import api
     from .service import Service
@@ -27,8 +29,8 @@ def serve_cli(job_path, source=None, telemetry=None, stream=None, ready=None, gp
         if job.serve.token is None:
             raise JobError(["{}: serve.token: needed (or serve.token_file): every endpoint but /health asks "
                             "for it".format(job_path)])
-        service = Service(job, telemetry=telemetry, gpio=gpio)
-    except (JobError, RuntimeError, OSError) as exc:
+        service = Service(job, telemetry=telemetry)
+    except (JobError, EngineUnavailable, RuntimeError, OSError) as exc:  # one line each, nothing started
         out.write(str(exc) + "\n")
         return 2
     try:
@@ -47,8 +49,6 @@ def serve_cli(job_path, source=None, telemetry=None, stream=None, ready=None, gp
     host, port = server.server_address[:2]
     out.write("serving {} on http://{}:{}/ (source: {})\n".format(job_path, host, port, job.serve.source or "none"))
     out.flush()
-    if ready is not None:
-        ready(server, done)
     try:
         while not done.wait(1.0):
             pass
