@@ -160,3 +160,10 @@ def bench_cli(out_dir, items=40, seed=0, speed=12, results_dir="results", argv=N
 
 def _ms(v):
     return None if v is None else round(v, 1)
+
+
+if __name__ == "__main__":  # python -m bench.serve JOB [SOURCE]: the systemd unit's command (no tasks.py needed)
+    import sys
+    if len(sys.argv) not in (2, 3):
+        sys.exit("usage: python -m bench.serve JOB [SOURCE]")
+    sys.exit(serve_cli(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else None))

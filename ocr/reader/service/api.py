@@ -103,6 +103,8 @@ class Handler(BaseHTTPRequestHandler):
         try:
             length = int(self.headers.get("Content-Length", ""))
         except ValueError:
+            length = -1
+        if length < 0:
             return self._error(411, "Content-Length is needed (send the image as the request body)")
         if length > limit:
             return self._error(413, "the upload is {} bytes; the limit is {} (serve.max_upload_mb)".format(

@@ -154,6 +154,11 @@ def test_api_reads_uploads_and_refuses_bad_ones_in_one_line(tmp_path, engine):
             status, body, _ = call(url + "/read", data, token=token)
             assert status == code and words in body.decode() and body.decode().count("\n") == 1, body
             assert set(json.loads(body.decode())) == {"error"}
+        with socket.create_connection(("127.0.0.1", int(url.rsplit(":", 1)[1])), timeout=60) as raw:
+            raw.sendall("POST /read HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\n\r\n".format(TOKEN).encode())
+            answer = raw.makefile("rb").read().decode()
+        assert answer.startswith("HTTP/1.1 411") and answer.endswith('{"error": "Content-Length is needed (send the '
+                                                                     'image as the request body)"}\n'), answer
         for path in ("/metrics", "/", "/state", "/frame.jpg"):
             assert call(url + path, token=None)[0] == 401
         assert call(url + "/nothing")[0] == 404
