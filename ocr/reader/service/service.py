@@ -126,10 +126,10 @@ class Service(object):
         except Exception as exc:  # noqa: BLE001 - a lost camera is reopened, never fatal
             return _one_line(exc), checked.flowed
         finally:
-            with self.state_lock:
-                self.counters["frames_dropped"] += source.dropped
             source.close()
-            self._source = None
+            with self.state_lock:  # counts() adds a running source's drops: move them over at once
+                self._source = None
+                self.counters["frames_dropped"] += source.dropped
 
     def _enqueue(self, reads, wait):
         for frame, region, key in reads:
@@ -203,9 +203,8 @@ class Service(object):
     def counts(self):
         with self.state_lock:
             out = dict(self.counters)
-            source = self._source
-        if source is not None:
-            out["frames_dropped"] += source.dropped
+            if self._source is not None:
+                out["frames_dropped"] += self._source.dropped
         if self.log is not None:
             out["log_errors"] = self.log.errors
         out["signals_dropped"] = self.signals.dropped
