@@ -1,7 +1,7 @@
 """Tasks of the Jetson Nano OCR kit (`invoke --list`).
 
-Thin by design: every task parses its arguments and calls into `ocr/` (the library) or `bench/`
-(measuring and reporting). Runs on Python 3.6 (the Nano's system Python).
+Thin by design: every task parses its arguments and calls into `ocr/` (the library), `bench/`
+(measuring and reporting) or `images/` (the container images). Runs on Python 3.6 (the Nano's system Python).
 """
 import sys
 
@@ -98,7 +98,7 @@ def engines(c):
 def sanity(c, only=None, models=None, iterations=0, warmup=-1, paddle_python=None, jetson_benchmarks=None,
            engines=None, out=None):
     """Is this device healthy? Platform, stack, one OCR read per engine, reference throughput (PASS/FAIL/SKIP)."""
-    from bench import sanity as checks
+    from bench.sanity import cli as checks
     _fail_on(checks.sanity_cli(only, checks.split_list(models), int(iterations) or None,
                                None if int(warmup) < 0 else int(warmup), paddle_python, jetson_benchmarks,
                                checks.split_list(engines), out))
@@ -129,8 +129,8 @@ def read(c, source, job=None, jsonl=None, csv=None, summary=None, realtime=False
             "speed": "belt speed in pixels per frame at 30 FPS (default 12)",
             "realtime": "play the video at 30 FPS, dropping frames as a camera would (default on)",
             "results": "results folder (default results/)",
-            "service": "through `invoke serve` instead (the video as its camera, then POST /read of "
-                       "default-set crops over HTTP); writes serve-ENGINE.json"})
+            "service": "through `invoke serve` instead (the video as its camera, then frames of its items "
+                       "POSTed to /read over HTTP); writes serve-ENGINE.json"})
 def read_bench(c, out="build/conveyor", items=40, seed=0, speed=12, realtime=True, results="results", service=False):
     """Stream benchmark: a conveyor video through `read`; items read once / missed, verdicts vs truth, latency."""
     if service:
@@ -140,7 +140,7 @@ def read_bench(c, out="build/conveyor", items=40, seed=0, speed=12, realtime=Tru
     _fail_on(stream.stream_cli(out, int(items), int(seed), int(speed), realtime, results, sys.argv))
 
 
-# --- containers (docker/<image>/; logic in bench/containers.py) --------------------------------------
+# --- containers (docker/<image>/; logic in images/) --------------------------------------
 _IMAGE_HELP = {"image": "easyocr, paddle or cpu", "all": "every image",
                "l4t": "L4T release (default: this Jetson's, else versions.yml's default_l4t)"}
 
@@ -153,14 +153,14 @@ _IMAGE_HELP = {"image": "easyocr, paddle or cpu", "all": "every image",
 def docker_build(c, image=None, all=False, test_mode=False, extras=None, allow_unpinned=False,
                  pull=False, l4t=None):
     """Build kit-<image>:<version>-r<L4T> with build args from versions.yml, streaming the log."""
-    from bench import containers
+    from images import containers
     _fail_on(containers.build_cli(image, all, test_mode, allow_unpinned, extras, pull, l4t))
 
 
 @task(help=_IMAGE_HELP)
 def docker_test(c, image=None, all=False, l4t=None):
     """Run each image's test.py (one real OCR call) in a fresh container."""
-    from bench import containers
+    from images import containers
     _fail_on(containers.test_cli(image, all, l4t))
 
 
@@ -172,7 +172,7 @@ def docker_bench(c, image=None, args="--all", data=None, out="results", l4t=None
     """Run `invoke bench` inside an image (nvidia runtime on a Jetson); results land in OUT."""
     import shlex
 
-    from bench import containers
+    from images import containers
     _fail_on(containers.bench_cli(image, shlex.split(args), data, out, l4t))
 
 
@@ -189,11 +189,13 @@ def accel_export(c, out="build/accel", data=None, limit=50, fp16=True):
 
 @task(iterable=["results"], help={
     "crop": "crop size HxW the shapes are derived from (default 36x158, the median real crop)",
-    "results": "bench result JSON file or folder to show measured numbers beside; repeatable"})
-def accel_estimate(c, crop="36x158", results=None):
-    """Count FLOPs/bytes per crop of every model; print roofline latency on Nano, Xavier NX, Orin."""
-    from ocr.accel import estimate
-    _fail_on(estimate.estimate_cli(crop, results or []))
+    "results": "bench result JSON file or folder to show measured numbers beside (a codereader run's "
+               "Stages give the CPU side); repeatable",
+    "data": "dataset whose replayed split + decode gives the CPU side when no result has it (default set)"})
+def accel_estimate(c, crop="36x158", results=None, data=None):
+    """Roofline latency per crop on Nano, Xavier NX, Orin; expected per crop on a Nano, 30 FPS or not."""
+    from bench import nano_estimate
+    _fail_on(nano_estimate.estimate_cli(crop, results or [], data))
 
 
 # --- quality gates ------------------------------------------------------------------------------

@@ -11,10 +11,10 @@ import subprocess
 import time
 
 from bench import jetson
+from ocr import ROOT
 from ocr.files import umask, write_atomic, write_json_atomic  # noqa: F401 (re-exported: the bench's writers)
 
 SCHEMA = "nano-ocr-kit/bench-result/1"
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def read_result(path):

@@ -19,11 +19,10 @@ import time
 
 import yaml
 
-from ocr import metrics
+from ocr import ROOT, metrics
 
 from . import results
 
-ROOT = results.ROOT
 DEFAULT_WARMUP_IMAGE = os.path.join(ROOT, "ocr", "data", "warmup.png")
 # How long a worker may stay silent. Loading and warming up may build a TensorRT engine, which
 # takes minutes on a Nano; after that each sample should answer within seconds.

@@ -4,6 +4,8 @@ import csv
 import io
 import os
 
+from ocr import ROOT
+
 from . import results
 
 HEADERS = ["engine", "device", "precision", "strict acc", "norm. strict acc", "CER", "char prec",
@@ -11,7 +13,7 @@ HEADERS = ["engine", "device", "precision", "strict acc", "norm. strict acc", "C
 REJECTION_HEADERS = ["engine", "threshold from", "threshold", "precision", "coverage", "accuracy at full coverage"]
 TELEMETRY_HEADERS = ["power W", "mJ/read", "peak °C"]
 STAGE_HEADERS = ["engine", "stage", "mean ms", "p90 ms", "share"]
-REFERENCE_CSV = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "paper_reference.csv")
+REFERENCE_CSV = os.path.join(ROOT, "bench", "data", "paper_reference.csv")
 
 
 def _pct(x):

@@ -18,7 +18,9 @@ import math
 import os
 import sys
 
-DEFAULT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "default")
+from ocr import ROOT
+
+DEFAULT_DIR = os.path.join(ROOT, "ocr", "data", "default")
 MANIFEST_NAMES = ("manifest.jsonl", "labels.jsonl")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 UTF8_BOM = b"\xef\xbb\xbf"

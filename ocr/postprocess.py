@@ -59,7 +59,7 @@ def decode(probs, charset, grammar=None, constrain=True, prior_weight=PRIOR_WEIG
         candidates.append(_scored(probs, where, prior_weight, (text, UNMATCHED_COST, None, "unmatched")))
     if constrain and (fixed is None or fixed[1] > 0) and not _beam_cannot_win(candidates[0]):
         beam_text = ctc.constrained(probs, charset, grammar, prior_weight=prior_weight)
-        beam = grammar.correct(beam_text) if beam_text else None
+        beam = fixed if beam_text == text else (grammar.correct(beam_text) if beam_text else None)
         if beam is not None and beam[0] != (fixed or ("",))[0]:
             candidates.append(_scored(probs, where, prior_weight, beam + ("constrained",)))
     best = None

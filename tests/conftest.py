@@ -9,9 +9,11 @@ import sys
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
+_CHECKOUT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # importable before `ocr` is
+if _CHECKOUT not in sys.path:
+    sys.path.insert(0, _CHECKOUT)
+
+from ocr import ROOT  # noqa: E402  (the one definition; tests import it from here or from ocr)
 
 SHARED = os.path.join(os.path.dirname(ROOT), "shared")
 REALDEV = os.path.join(SHARED, "realdev", "labels.jsonl")

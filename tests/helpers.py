@@ -1,27 +1,14 @@
-"""Small real inputs for tests: crisp printed code crops rendered with matplotlib's DejaVu font."""
+"""Small real inputs for tests: crisp printed code crops (the synthesiser's text_crop) in a manifest."""
 import os
 
 import numpy as np
 
 
-def dejavu(size):
-    import matplotlib
-    from PIL import ImageFont
-    path = os.path.join(matplotlib.get_data_path(), "fonts", "ttf", "DejaVuSans-Bold.ttf")
-    return ImageFont.truetype(path, size)
-
-
 def render_code(lines, size=28, pad=8):
-    """A dark-on-light crop (BGR uint8) holding `lines` of text, one under the other."""
-    from PIL import Image, ImageDraw
-    font = dejavu(size)
-    widths = [int(font.getlength(t)) for t in lines]
-    line_h = int(size * 1.35)
-    img = Image.new("RGB", (max(widths) + 2 * pad, line_h * len(lines) + 2 * pad), (238, 236, 230))
-    draw = ImageDraw.Draw(img)
-    for i, text in enumerate(lines):
-        draw.text((pad, pad + i * line_h), text, font=font, fill=(25, 25, 30))
-    return np.ascontiguousarray(np.array(img)[:, :, ::-1])
+    """A dark-on-light crop (BGR uint8) holding `lines` of text, one under the other: the
+    synthesiser's clean text crop (`ocr.synth.text_crop`), in OpenCV's channel order."""
+    from ocr import synth
+    return np.ascontiguousarray(synth.text_crop(lines, px=size, pad=pad)[:, :, ::-1])
 
 
 def write_manifest(folder, items):

@@ -1,5 +1,5 @@
 """Static checks as tests: ruff over the tree; Python 3.6 compatibility of everything that runs on
-the Nano (ocr/, bench/, tasks.py) with vermin -t=3.6- and with the 3.6 grammar (vermin misses some
+the Nano (ocr/, bench/, images/, tasks.py) with vermin -t=3.6- and with the 3.6 grammar (vermin misses some
 constructs, ast with feature_version=(3, 6) catches syntax it cannot type)."""
 import ast
 import glob
@@ -11,7 +11,7 @@ import pytest
 
 from tests.conftest import ROOT
 
-NANO_CODE = ["ocr", "bench", "tasks.py"]
+NANO_CODE = ["ocr", "bench", "images", "tasks.py"]
 
 
 def nano_files():

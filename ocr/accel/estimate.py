@@ -7,10 +7,11 @@ recogniser export, and CRAFT at the crop's shape), so one counter counts every m
 Bytes: weights read once + every intermediate tensor written once, at the precision's width.
 An unfused graph (TensorRT fuses much) and ideal peaks: the estimate is a floor on latency for
 the FLOPs and an honest order of magnitude for memory-bound models, not a prediction.
+bench/nano_estimate.py turns it into an expected latency with numbers measured on Nanos (the
+measured part lives in bench/: ocr/ never imports it).
 """
 import math
 import os
-import sys
 
 # name, FP32 GFLOP/s, FP16 GFLOP/s, memory GB/s, where the numbers come from.
 # Peaks are CUDA-core FMA rates (2 FLOPs x cores x max GPU clock); FP16 runs at twice the FP32
@@ -111,7 +112,7 @@ def _craft_onnx(out_dir, shape):
     from easyocr.detection import get_detector
 
     from .. import models
-    from ..engines.base import sha256_file
+    from ..models import sha256_file
     src = models.locate("easyocr", "craft_mlt_25k.pth")
     path = os.path.join(out_dir, "craft.{}.{}.onnx".format(sha256_file(src)[:12], "x".join(map(str, shape))))
     if not os.path.isfile(path):
@@ -172,30 +173,6 @@ def engine_estimates(counts):
     return out
 
 
-def measured(paths):
-    """{engine row index: ["name precision: ms (device)"]} from bench result JSONs."""
-    from bench import results
-    found = {}
-    for path in paths:
-        files = [os.path.join(path, f) for f in sorted(os.listdir(path)) if f.endswith(".json")] \
-            if os.path.isdir(path) else [path]
-        for f in files:
-            try:
-                doc = results.read_result(f)
-            except ValueError:
-                continue
-            eng = doc.get("engine") or {}
-            name = eng.get("name", "")
-            base = max((p for p in ENGINE_PREFIXES if name.startswith(p)), key=len, default=None)
-            timing = ((doc.get("summary") or {}).get("timing") or {}).get("ocr_ms") or {}
-            if base is None or doc.get("status") != "ok" or not timing:
-                continue
-            label = results.device_label(doc.get("machine") or {}, eng.get("device", "cpu"))
-            found.setdefault(ENGINE_PREFIXES[base], []).append("{} {} {:.1f} ms p50 ({})".format(
-                name, eng.get("precision", "fp32"), timing["p50"], label))
-    return found
-
-
 def format_report(counts, crop, measured_rows=None):
     from tabulate import tabulate
     lines = ["Per crop of {}x{} px (h x w), shapes as the kit's engines feed the models; "
@@ -226,10 +203,3 @@ def format_report(counts, crop, measured_rows=None):
     for plat, fp32, fp16, gbps, src in PLATFORMS:
         lines.append("  {}: {:.0f} GFLOPS FP32, {:.0f} FP16, {} GB/s ({})".format(plat, fp32, fp16, gbps, src))
     return "\n".join(lines)
-
-
-def estimate_cli(crop="36x158", results=(), stream=sys.stdout):
-    h, w = (int(v) for v in crop.lower().split("x"))
-    counts = count_models((h, w))
-    stream.write(format_report(counts, (h, w), measured(results) if results else None) + "\n")
-    return 0

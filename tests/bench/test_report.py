@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from bench import cli, report, results
-from tests.conftest import require_tier
+from tests.conftest import ROOT, require_tier
 from tests.helpers import write_manifest
 
 
@@ -87,8 +87,7 @@ def test_report_skips_foreign_json(tmp_path, run_dirs):
 def test_invoke_report_task(run_dirs, tmp_path):
     proc = subprocess.run([sys.executable, "-m", "invoke", "report", "--results", " ".join(run_dirs),
                            "--out", str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          universal_newlines=True, cwd=os.path.dirname(os.path.dirname(os.path.dirname(
-                              os.path.abspath(__file__)))))
+                          universal_newlines=True, cwd=ROOT)
     assert proc.returncode == 0, proc.stdout
     assert os.path.isfile(str(tmp_path / "report.html"))
 

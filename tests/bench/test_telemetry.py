@@ -6,8 +6,9 @@ import time
 import pytest
 
 from bench import telemetry
+from tests.conftest import ROOT
 
-FIXTURES = os.path.join(os.path.dirname(os.path.dirname(__file__)), "fixtures", "tegrastats")
+FIXTURES = os.path.join(ROOT, "tests", "fixtures", "tegrastats")
 
 
 def fixture_lines(name):

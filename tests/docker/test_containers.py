@@ -1,4 +1,4 @@
-"""bench/containers.py without an engine: the arguments the tasks pass (the nvidia runtime on a
+"""images/ without an engine: the arguments the tasks pass (the nvidia runtime on a
 Jetson, which cannot run here), the one-line messages, the versions lookup and the build context."""
 import io
 import os
@@ -9,12 +9,12 @@ import pytest
 from invoke import MockContext
 
 import tasks
-from bench import containers
+from bench import versions
+from images import config, containers
 from tests.conftest import ROOT
 
-TABLE = containers.load_table()
+TABLE = versions.load_table()
 KEY = TABLE["default_l4t"]
-NANO_RELEASE = "# R32 (release), REVISION: 7.1, GCID: 29818004, BOARD: t210ref, EABI: aarch64\n"
 
 
 class FakeImage(object):
@@ -65,19 +65,19 @@ def test_cpu_image_needs_no_runtime_even_on_a_jetson():
 
 
 def test_jetson_without_nvidia_runtime_says_what_to_install():
-    with pytest.raises(containers.DockerProblem, match="install nvidia-container-runtime"):
+    with pytest.raises(config.DockerProblem, match="install nvidia-container-runtime"):
         containers.run_options(FakeClient(), "easyocr", "kit-easyocr", jetson=True)
 
 
 def test_gpu_image_elsewhere_runs_only_when_built_in_test_mode():
     client = FakeClient(images={"kit-t": {"kit.test-mode": "1"}, "kit-r": {"kit.test-mode": "0"}})
     assert "runtime" not in containers.run_options(client, "paddle", "kit-t", jetson=False)
-    with pytest.raises(containers.DockerProblem, match="needs a Jetson"):
+    with pytest.raises(config.DockerProblem, match="needs a Jetson"):
         containers.run_options(client, "paddle", "kit-r", jetson=False)
 
 
 def test_build_on_a_jetson_needs_nvidia_as_default_runtime():
-    with pytest.raises(containers.DockerProblem, match='"default-runtime": "nvidia"'):
+    with pytest.raises(config.DockerProblem, match='"default-runtime": "nvidia"'):
         containers.check_build_runtime(FakeClient(("runc", "nvidia"), default="runc"))
     containers.check_build_runtime(FakeClient(("runc", "nvidia"), default="nvidia"))
 
@@ -101,7 +101,7 @@ def test_no_permission(monkeypatch):
         raise docker.errors.DockerException("Error while fetching server API version: ('Connection "
                                             "aborted.', PermissionError(13, 'Permission denied'))")
     monkeypatch.setattr(docker, "from_env", refuse)
-    with pytest.raises(containers.DockerProblem, match="usermod -aG docker"):
+    with pytest.raises(config.DockerProblem, match="usermod -aG docker"):
         containers.connect()
 
 
@@ -124,39 +124,17 @@ def test_no_image_named(capsys):
     assert "pick an image with --image (cpu, easyocr, paddle) or --all" in one_line_error(capsys)
 
 
-# --- versions table and tags ---------------------------------------------------------------------
-def test_l4t_from_the_nano_release_file(monkeypatch, tmp_path):
-    release = tmp_path / "nv_tegra_release"
-    release.write_text(NANO_RELEASE)
-    monkeypatch.setattr(containers, "TEGRA_RELEASE", str(release))
-    monkeypatch.delenv("L4T_VERSION", raising=False)
-    assert containers.l4t_key(TABLE) == "32.7"
-    monkeypatch.setenv("L4T_VERSION", "35.3.1")
-    with pytest.raises(containers.DockerProblem, match="L4T 35.3.1 is not in versions.yml"):
-        containers.l4t_key(TABLE)
-
-
-def test_default_l4t_off_device(monkeypatch, tmp_path):
-    monkeypatch.setattr(containers, "TEGRA_RELEASE", str(tmp_path / "absent"))
-    monkeypatch.delenv("L4T_VERSION", raising=False)
-    assert containers.l4t_key(TABLE) == TABLE["default_l4t"]
-
-
+# --- tags and build args ------------------------------------------------------------------------
 def test_tag_names_image_version_and_l4t():
     from ocr import __version__
-    assert containers.tag("cpu", "32.7") == "kit-cpu:{}-r32.7".format(__version__)
+    assert config.tag("cpu", "32.7") == "kit-cpu:{}-r32.7".format(__version__)
 
 
 def test_null_sha256_reaches_the_build_as_empty():
-    args = containers.build_args("paddle", TABLE, KEY, test_mode=True, allow_unpinned=True)
+    args = config.build_args("paddle", TABLE, KEY, test_mode=True, allow_unpinned=True)
     assert args["KIT_TEST_MODE"] == "1" and args["KIT_ALLOW_UNPINNED"] == "1"
     sha = TABLE["l4t"][KEY]["wheels"]["paddle_inference"]["sha256"]
     assert args["WHEELS_PADDLE_INFERENCE_SHA256"] == (sha or "")
-
-
-def test_missing_table_entry_names_it():
-    with pytest.raises(containers.DockerProblem, match="versions.yml has no 'pins.nothing'"):
-        containers.lookup(TABLE["l4t"][KEY], "pins.nothing")
 
 
 # --- bench: mounts and command ---------------------------------------------------------------------
@@ -165,7 +143,7 @@ def test_bench_mounts_a_manifest_by_its_folder(tmp_path):
     manifest.write_text("")
     assert containers.dataset_mount(str(manifest)) == (str(tmp_path), "/data/labels.jsonl")
     assert containers.dataset_mount(str(tmp_path)) == (str(tmp_path), "/data")
-    with pytest.raises(containers.DockerProblem, match="does not exist"):
+    with pytest.raises(config.DockerProblem, match="does not exist"):
         containers.dataset_mount(str(tmp_path / "absent"))
 
 
@@ -179,7 +157,7 @@ def test_context_holds_the_kit_and_one_image_only():
     with tarfile.open(fileobj=containers.context_tar("cpu")) as tar:
         names = tar.getnames()
     assert {"pyproject.toml", "tasks.py", "versions.yml", "docker/lib.sh", "docker/cpu/Dockerfile",
-            "ocr/__init__.py", "bench/containers.py"} <= set(names)
+            "ocr/__init__.py", "images/containers.py"} <= set(names)
     assert not [n for n in names if n.startswith((".venv", "docker/easyocr")) or "__pycache__" in n]
 
 
@@ -214,5 +192,21 @@ def test_build_log_progress_lines():
     assert out.getvalue() == "[cpu 12/15] RUN docker/cpu/install.sh system\n    == kit-cpu: apt\n"
 
 
-def test_root_is_the_checkout():
-    assert containers.ROOT == ROOT
+def test_images_are_the_checkout_folders_with_a_config():
+    assert config.DOCKER_DIR == os.path.join(ROOT, "docker")
+    assert config.names() == ["cpu", "easyocr", "paddle"]
+    assert config.load("paddle")["base"] == "base" and config.load("cpu")["gpu"] is False
+
+
+def test_a_config_with_a_wrong_key_is_one_line(monkeypatch, tmp_path):
+    (tmp_path / "odd").mkdir()
+    (tmp_path / "odd" / "config.yml").write_text("base: cpu\ngpu: false\nextra: onnx\nbuild_args: []\n")
+    monkeypatch.setattr(config, "DOCKER_DIR", str(tmp_path))
+    with pytest.raises(config.DockerProblem, match="config.yml: want exactly the keys base, gpu, extras, build_args"):
+        config.load("odd")
+
+
+def test_without_a_checkout_the_build_says_where_to_run_it(monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr(config, "DOCKER_DIR", str(tmp_path / "site-packages" / "docker"))
+    assert containers.build_cli("cpu") == 1
+    assert "image builds run from the kit's checkout" in one_line_error(capsys)

@@ -11,13 +11,14 @@ import sys
 import pytest
 from dockerfile_parse import DockerfileParser
 
-from bench import containers
+from bench import versions
+from images import config
 from tests.conftest import ROOT
 
 DOCKER = os.path.join(ROOT, "docker")
-IMAGES = sorted(containers.SPECS)
-TABLE = containers.load_table()
-FILES = {"Dockerfile", "install.sh", "test.py", "README.md"}
+IMAGES = config.names()
+TABLE = versions.load_table()
+FILES = {"Dockerfile", "install.sh", "test.py", "README.md", "config.yml"}
 
 
 def dockerfile(image):
@@ -64,28 +65,28 @@ def test_hadolint_clean(image):
 def test_build_args_are_exactly_the_dockerfile_args(image, key):
     steps = dockerfile(image)
     declared = {s["value"].split("=")[0] for s in steps if s["instruction"] == "ARG"}
-    args = containers.build_args(image, TABLE, key)
-    assert declared == set(args), "Dockerfile ARGs vs bench/containers.py SPECS"
+    args = config.build_args(image, TABLE, key)
+    assert declared == set(args), "Dockerfile ARGs vs docker/{}/config.yml".format(image)
     assert [s["value"] for s in steps if s["instruction"] == "FROM"] == ["${BASE_IMAGE}"]
-    base = TABLE["l4t"][key]["base_images"][containers.SPECS[image]["base"]]
+    base = TABLE["l4t"][key]["base_images"][config.load(image)["base"]]
     assert args["BASE_IMAGE"] == base
     # Args with a default in the Dockerfile are switches, never versions.
     defaults = {s["value"].split("=")[0] for s in steps if s["instruction"] == "ARG" and "=" in s["value"]}
-    assert defaults <= set(containers.SWITCHES)
+    assert defaults <= set(config.SWITCHES)
 
 
 @pytest.mark.parametrize("image", IMAGES)
 def test_every_arg_is_used(image):
     text = "".join(code_lines(p) for p in glob.glob(os.path.join(DOCKER, image, "*"))
                    + [os.path.join(DOCKER, "lib.sh")])
-    for name in containers.build_args(image, TABLE, TABLE["default_l4t"]):
+    for name in config.build_args(image, TABLE, TABLE["default_l4t"]):
         assert text.count(name) >= 2 or name == "BASE_IMAGE", "{} declared but never used".format(name)
 
 
 @pytest.mark.parametrize("image", IMAGES)
 def test_no_version_is_typed_twice(image):
     code = "".join(code_lines(os.path.join(DOCKER, image, name))
-                   for name in ("Dockerfile", "install.sh", "test.py"))
+                   for name in ("Dockerfile", "install.sh", "test.py", "config.yml"))
     for key, entry in TABLE["l4t"].items():
         for literal in table_literals(entry):
             assert literal not in code, "{} (versions.yml, L4T {}) typed in docker/{}".format(

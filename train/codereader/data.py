@@ -1,4 +1,4 @@
-"""Training lines for the code reader, rendered by the kit's generator (ocr/synth.py).
+"""Training lines for the code reader, rendered by the kit's generator (ocr/synth/).
 
 The reader recognises one printed line at a time (the engine splits crops into lines), so every
 training sample is one line: a line of a synthetic code rendered alone in that sample's style, or

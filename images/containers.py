@@ -1,9 +1,8 @@
 """The kit's container images on the Docker SDK: build, test and bench (`invoke docker.*`).
 
-Each image is a folder docker/<image>/ (Dockerfile, install.sh, test.py, README.md). Base tags, pins,
-wheel URLs and sums reach the Dockerfiles only as build args read from versions.yml (SPECS names
-which entries), so nothing is typed twice. Problems a user can fix (no daemon, no permission, a
-missing base image, no nvidia runtime on a Jetson) end in one line saying what to do.
+What each image is comes from images.config (docker/<image>/config.yml and versions.yml); this
+module talks to the daemon. Problems a user can fix (no daemon, no permission, a missing base
+image, no nvidia runtime on a Jetson) end in one line saying what to do.
 Python 3.6-compatible: this runs on the Nano's system Python.
 """
 import io
@@ -13,118 +12,18 @@ import sys
 import tarfile
 import time
 
-import yaml
+from bench import versions
+from bench.versions import on_jetson
+from ocr import ROOT
 
-from bench import jetson
+from .config import DockerProblem, build_args, load, pick_images, tag
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-VERSIONS = os.path.join(ROOT, "versions.yml")
-TEGRA_RELEASE = "/etc/nv_tegra_release"
 LOG_DIR = os.path.join(ROOT, "build", "docker")
-
-# image -> base image (a key of base_images), versions-table entries passed as build args (dotted
-# paths; arg name = path upper-cased, dots as underscores), the kit's extras, whether it needs the GPU.
-SPECS = {
-    "easyocr": {"base": "pytorch", "gpu": True, "extras": "easyocr",
-                "table": ("pins.easyocr", "pins.numpy", "pins.python_bidi", "pins.torch2trt",
-                          "repos.torch2trt")},
-    "paddle": {"base": "base", "gpu": True, "extras": "paddle",
-               "table": ("python_paddle", "pins.numpy", "pins.paddleocr",
-                         "wheels.paddle_inference.url", "wheels.paddle_inference.sha256")},
-    "cpu": {"base": "cpu", "gpu": False, "extras": "onnx,cv,easyocr,paddle",
-            "table": ("indexes.torch_cpu",)},
-}
-# Build args that are switches, not versions: defaults here, set by task options.
-SWITCHES = {"KIT_TEST_MODE": "0", "KIT_ALLOW_UNPINNED": "0", "KIT_EXTRAS": None,
-            "KIT_GIT_COMMIT": "unknown"}
 # Files of the checkout an image build sees (the context is made here, so .venv never travels).
-CONTEXT = ("pyproject.toml", "README.md", "tasks.py", "versions.yml", "ocr", "bench", "patches",
+CONTEXT = ("pyproject.toml", "README.md", "tasks.py", "versions.yml", "ocr", "bench", "images", "patches",
            "docker/lib.sh", "docker/image_tools.py")
 ANSI = re.compile(r"\x1b\[[0-9;]*m")  # docker colours a step's stderr
 WORKDIR = "/opt/kit"   # where the Dockerfiles put the kit; test.py and the dataset mount live below
-
-
-class DockerProblem(Exception):
-    """Something the user must fix; the message is one line saying what to do."""
-
-
-# --- the versions table ------------------------------------------------------------------------
-def load_table(path=None):
-    with open(path or VERSIONS) as f:
-        return yaml.safe_load(f)
-
-
-def l4t_key(table, release=None):
-    """The table key for this machine: L4T_VERSION, else /etc/nv_tegra_release, else the default."""
-    release = release or os.environ.get("L4T_VERSION") or _tegra_release()
-    if not release:
-        return table["default_l4t"]
-    for key, entry in table["l4t"].items():
-        if release == key or release in entry.get("l4t_releases", ()):
-            return key
-    raise DockerProblem("L4T {} is not in versions.yml (known: {}); add it there or set "
-                        "L4T_VERSION".format(release, ", ".join(sorted(table["l4t"]))))
-
-
-def _tegra_release():
-    return jetson.parse_nv_tegra_release(jetson.read_file(TEGRA_RELEASE))
-
-
-def on_jetson():
-    return os.path.exists(TEGRA_RELEASE)
-
-
-def arg_name(path):
-    return path.replace(".", "_").upper()
-
-
-def lookup(entry, path):
-    node = entry
-    for part in path.split("."):
-        if not isinstance(node, dict) or part not in node:
-            raise DockerProblem("versions.yml has no '{}' for this L4T release; add it".format(path))
-        node = node[part]
-    return "" if node is None else str(node)
-
-
-def build_args(image, table, key, test_mode=False, allow_unpinned=False, extras=None):
-    """Every build arg of an image's Dockerfile, from the table and the switches."""
-    spec = SPECS[image]
-    entry = table["l4t"][key]
-    args = {"BASE_IMAGE": lookup(entry, "base_images." + spec["base"])}
-    for path in spec["table"]:
-        args[arg_name(path)] = lookup(entry, path)
-    args.update({"KIT_TEST_MODE": "1" if test_mode else "0",
-                 "KIT_ALLOW_UNPINNED": "1" if allow_unpinned else "0",
-                 "KIT_EXTRAS": spec["extras"] if extras is None else extras,
-                 "KIT_GIT_COMMIT": git_commit()})
-    return args
-
-
-def git_commit():
-    """The checkout's commit (+"-dirty"), labelled on the image so results made in it can name it."""
-    from bench.results import git_describe
-    state = git_describe()
-    if not state["commit"]:
-        return "unknown"
-    return state["commit"] + ("-dirty" if state["dirty"] else "")
-
-
-def kit_version():
-    from ocr import __version__
-    return __version__
-
-
-def tag(image, key):
-    return "kit-{}:{}-r{}".format(image, kit_version(), key)
-
-
-def pick_images(image=None, all_images=False):
-    if all_images:
-        return sorted(SPECS)
-    if image in SPECS:
-        return [image]
-    raise DockerProblem("pick an image with --image ({}) or --all".format(", ".join(sorted(SPECS))))
 
 
 # --- the engine --------------------------------------------------------------------------------
@@ -252,7 +151,7 @@ def run_options(client, image, name, jetson=None):
     env = {"PYTHONUNBUFFERED": "1", "KIT_IMAGE": name,
            "KIT_GIT_COMMIT": _label(client, name, "kit.git-commit") or "unknown"}
     opts = {"detach": True, "environment": env}
-    if SPECS[image]["gpu"]:
+    if load(image)["gpu"]:
         if jetson:
             require_nvidia_runtime(client)
             opts["runtime"] = "nvidia"
@@ -344,7 +243,7 @@ def new_results(out_dir, before=()):
 def _cli(body):
     try:
         return body()
-    except DockerProblem as exc:
+    except (DockerProblem, versions.TableProblem) as exc:
         sys.stderr.write("docker: {}\n".format(exc))
         return 1
 
@@ -353,10 +252,10 @@ def build_cli(image=None, all_images=False, test_mode=False, allow_unpinned=Fals
               pull=False, l4t=None):
     def body():
         images = pick_images(image, all_images)
-        table = load_table()
-        key = l4t_key(table, l4t)
+        table = versions.load_table()
+        key = versions.l4t_key(table, l4t)
         client = connect()
-        if on_jetson() and any(SPECS[i]["gpu"] for i in images) and not test_mode:
+        if on_jetson() and any(load(i)["gpu"] for i in images) and not test_mode:
             check_build_runtime(client)
         for one in images:
             build_one(client, one, key, build_args(one, table, key, test_mode, allow_unpinned, extras),
@@ -368,7 +267,7 @@ def build_cli(image=None, all_images=False, test_mode=False, allow_unpinned=Fals
 def test_cli(image=None, all_images=False, l4t=None):
     def body():
         images = pick_images(image, all_images)
-        key = l4t_key(load_table(), l4t)
+        key = versions.l4t_key(versions.load_table(), l4t)
         client = connect()
         return max(test_one(client, one, key) for one in images)
     return _cli(body)
@@ -377,7 +276,7 @@ def test_cli(image=None, all_images=False, l4t=None):
 def bench_cli(image, bench_args, data=None, out="results", l4t=None):
     def body():
         one = pick_images(image)[0]
-        key = l4t_key(load_table(), l4t)
+        key = versions.l4t_key(versions.load_table(), l4t)
         client = connect()
         return bench_one(client, one, key, bench_args, data, out)
     return _cli(body)

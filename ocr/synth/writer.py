@@ -1,0 +1,101 @@
+"""The dataset writer: samples 1..n of a seed in the kit's dataset format (manifest.jsonl +
+images/ + generator.json), PNGs without varying chunks, and the warm-up crop
+(`invoke dataset.synth`, `python -m ocr.synth`)."""
+import argparse
+import collections
+import json
+import os
+
+import cv2
+import numpy as np
+from PIL import Image
+
+from .sample import make_sample
+
+VERSION = "1"
+
+
+def sample_tags(plan, seed, index, split):
+    return collections.OrderedDict([
+        ("id", "%s-%06d" % (split, index)), ("source", "ocr.synth seed=%d" % seed),
+        ("style", plan["style"]), ("lines", len(plan["lines"])),
+        ("degradations", plan["degradations"]), ("format", plan["format"]), ("split", split),
+        ("generator", "ocr.synth v" + VERSION),
+    ])
+
+
+def generate(n, seed=0, split="synth"):
+    """Yield (text, RGB uint8 numpy image, tags) for samples 1..n of `seed`."""
+    for index in range(1, n + 1):
+        text, img, plan = make_sample(seed, index)
+        yield text, img, sample_tags(plan, seed, index, split)
+
+
+def save_png(img, path):
+    """PNG without timestamps or other varying chunks: same pixels, same bytes. Grey crops are
+    stored as one channel (a third of the size); readers get the same pixels back."""
+    if img.ndim == 3 and (img == img[..., :1]).all():
+        img = img[..., 0]
+    Image.fromarray(img).save(path, format="PNG", compress_level=9)
+
+
+def library_versions():
+    """The libraries that shape the pixels: image bytes repeat exactly only when these match."""
+    versions = collections.OrderedDict([("numpy", np.__version__), ("pillow", Image.__version__),
+                                        ("opencv", cv2.__version__)])
+    try:
+        from PIL import features
+        versions["freetype"] = features.version("freetype2")
+    except (ImportError, AttributeError):  # Pillow < 8 has no features.version
+        versions["freetype"] = None
+    return versions
+
+
+def _write_json(path, obj):
+    with open(path, "w", newline="\n") as f:
+        f.write(json.dumps(obj, indent=1) + "\n")
+
+
+def write_dataset(out_dir, n=300, seed=0, split="synth"):
+    """Write `n` crops of `seed` as the kit's dataset format: manifest.jsonl + images/, plus
+    generator.json (how it was made, and with which library versions)."""
+    os.makedirs(os.path.join(out_dir, "images"), exist_ok=True)
+    with open(os.path.join(out_dir, "manifest.jsonl"), "w", newline="\n") as manifest:
+        for i, (text, img, tags) in enumerate(generate(n, seed, split), 1):
+            rel = "images/%06d.png" % i
+            save_png(img, os.path.join(out_dir, rel))
+            row = collections.OrderedDict([("image", rel), ("text", text), ("box", None), ("tags", tags)])
+            manifest.write(json.dumps(row) + "\n")
+    _remove_stale_images(out_dir, n)
+    _write_json(os.path.join(out_dir, "generator.json"), collections.OrderedDict([
+        ("generator", "ocr.synth v" + VERSION), ("n", n), ("seed", seed), ("split", split),
+        ("command", "invoke dataset.synth -n %d --seed %d --split %s --out DIR" % (n, seed, split)),
+        ("libraries", library_versions())]))
+    print("wrote %d crops (seed %d, ocr.synth v%s) to %s" % (n, seed, VERSION, out_dir))
+
+
+def _remove_stale_images(out_dir, n):
+    """Crops past `n` left by an earlier, larger run in the same folder."""
+    index = n + 1
+    while os.path.isfile(os.path.join(out_dir, "images", "%06d.png" % index)):
+        os.remove(os.path.join(out_dir, "images", "%06d.png" % index))
+        index += 1
+
+
+def write_warmup(png_path, seed=1, index=1):
+    """One crop outside any measured set (engines warm up on it) and its label beside it (.json)."""
+    text, img, plan = make_sample(seed, index)
+    save_png(img, png_path)
+    tags = sample_tags(plan, seed, index, "warmup")
+    _write_json(os.path.splitext(png_path)[0] + ".json", collections.OrderedDict([
+        ("image", os.path.basename(png_path)), ("text", text), ("box", None), ("tags", tags)]))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="Synthetic printed product-code crops in the kit's dataset format")
+    parser.add_argument("--n", type=int, default=300)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--split", default="synth")
+    parser.add_argument("--out", required=True)
+    args = parser.parse_args(argv)
+    write_dataset(args.out, n=args.n, seed=args.seed, split=args.split)
