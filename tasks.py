@@ -128,9 +128,14 @@ def read(c, source, job=None, jsonl=None, csv=None, summary=None, realtime=False
             "items": "how many packages (default 40)", "seed": "random seed (default 0)",
             "speed": "belt speed in pixels per frame at 30 FPS (default 12)",
             "realtime": "play the video at 30 FPS, dropping frames as a camera would (default on)",
-            "results": "results folder (default results/)"})
-def read_bench(c, out="build/conveyor", items=40, seed=0, speed=12, realtime=True, results="results"):
+            "results": "results folder (default results/)",
+            "service": "through `invoke serve` instead (the video as its camera, then frames of its items "
+                       "POSTed to /read over HTTP); writes serve-ENGINE.json"})
+def read_bench(c, out="build/conveyor", items=40, seed=0, speed=12, realtime=True, results="results", service=False):
     """Stream benchmark: a conveyor video through `read`; items read once / missed, verdicts vs truth, latency."""
+    if service:
+        from bench import serve as served
+        return _fail_on(served.bench_cli(out, int(items), int(seed), int(speed), results, sys.argv))
     from bench import stream
     _fail_on(stream.stream_cli(out, int(items), int(seed), int(speed), realtime, results, sys.argv))
 
@@ -214,6 +219,15 @@ def train(c, seed=0, steps=0, lines=0, resume=False, device="", out="runs/codere
                   device=device or trainer.default_device(), log=lambda s: print(s, flush=True))
 
 
+@task(help={"job": "job file with a serve: section (bind, port, token, source, log, reject; example: "
+                   "ocr/reader/example-job.yml)",
+            "source": "the line's source, overriding the job's serve.source (a camera, a stream, a video file)"})
+def serve(c, job, source=None):
+    """Run the reader beside a line: HTTP API (/read, /health, /metrics, live page), reject signal, JSONL log."""
+    from bench import serve as service
+    _fail_on(service.serve_cli(job, source))
+
+
 dataset_ns = Collection("dataset")
 dataset_ns.add_task(dataset_check, name="check")
 dataset_ns.add_task(dataset_synth, name="synth")
@@ -221,7 +235,7 @@ accel_ns = Collection("accel")
 accel_ns.add_task(accel_export, name="export")
 accel_ns.add_task(accel_estimate, name="estimate")
 
-ns = Collection(bench, report, engines, sanity, test, train, read, read_bench)
+ns = Collection(bench, report, engines, sanity, test, train, read, read_bench, serve)
 ns.add_collection(dataset_ns)
 ns.add_collection(accel_ns)
 docker_ns = Collection("docker")

@@ -12,7 +12,7 @@ from . import verify
 from .trigger import PresenceTrigger
 
 KEYS = ("engine", "gpu_twin", "options", "threshold", "regions", "formats", "match", "verify", "now", "date_order",
-        "trigger", "output")
+        "trigger", "output", "serve")
 VERIFY_KEYS = ("text", "expect", "pattern", "date", "lot_file")
 REGION_KEYS = ("name", "box", "find")
 TRIGGER_KEYS = ("rule",) + tuple(PresenceTrigger.DEFAULTS)
@@ -90,6 +90,8 @@ class Job(object):
             job.output = {}
         _unknown(job.output, OUTPUT_KEYS, "output.", bad)
         job.output = {k: _path(base_dir, v) for k, v in job.output.items() if k in OUTPUT_KEYS and v}
+        from .service import settings  # imported here: it shares this module's checks
+        job.serve = settings.parse(spec.get("serve"), base_dir, bad)
         if problems:
             raise JobError(problems)
         return job

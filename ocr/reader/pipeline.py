@@ -159,47 +159,52 @@ class Reader(object):
                        reason=reason, formats=formats, latency_ms=(time.perf_counter() - frame.t) * 1000.0,
                        stages_ms=stages)
 
-    def read_source(self, source, sink, limit=0):
-        """Every item of an opened Source into `sink(verdict)`; returns the number of items."""
+    def items(self, source):
+        """Each item of an opened Source as it is found: (reads, verdicts), the (frame, region, key)
+        reads it needs and the verdicts known without reading (an image OpenCV cannot decode, an
+        item that passed the trigger unread). Images are an item each; video-like sources run one
+        trigger per region on every frame. `read_source` reads them in order; a service queues the
+        reads (ocr/reader/service/)."""
         if source.items_are_frames:
-            n = 0
             for frame in source.frames():
                 if frame.image is None:
-                    sink(self._verdict(frame, Region("file"), frame.name, None, "", 0.0, None, REJECT, frame.error, {}))
-                for region in (self.job.regions if frame.image is not None else ()):
-                    for v in self.read_region(frame, region, frame.name):
-                        sink(v)
+                    yield [], [self._verdict(frame, Region("file"), frame.name, None, "", 0.0, None, REJECT,
+                                             frame.error, {})]
+                else:
+                    yield [(frame, region, frame.name) for region in self.job.regions], []
+            return
+        triggers = [PresenceTrigger(**self.job.trigger) for _ in self.job.regions]
+        for frame in source.frames():
+            for region, trig in zip(self.job.regions, triggers):
+                crop, box = self._crop(frame.image, region.box)
+                t0 = time.perf_counter()
+                event = trig.update(crop)
+                self.trigger_ms += (time.perf_counter() - t0) * 1000.0
+                self.frames_seen += 1
+                key = str(trig.items)
+                if event == FIRE:
+                    yield [(frame, region, key)], []
+                elif event == PASSED:
+                    yield [], [self._verdict(frame, region, key, box, "", 0.0, None, REJECT,
+                                             "passed without covering {:.0%} of the region".format(trig.cover), {})]
+
+    def read_source(self, source, sink, limit=0):
+        """Every item of an opened Source into `sink(verdict)`; returns the number of items."""
+        work = _Worker(self, sink) if source.realtime and not source.items_are_frames else None
+        n = 0
+        try:
+            for reads, verdicts in self.items(source):
+                for read in reads:
+                    (work.read if work else self._read_into)(sink, *read)
+                for v in verdicts:
+                    (work.put if work else sink)(v)
                 n += 1
                 if limit and n >= limit:
-                    break
-            return n
-        work = _Worker(self, sink) if source.realtime else None
-        triggers = [PresenceTrigger(**self.job.trigger) for _ in self.job.regions]
-        items = 0
-        try:
-            for frame in source.frames():
-                for region, trig in zip(self.job.regions, triggers):
-                    crop, box = self._crop(frame.image, region.box)
-                    t0 = time.perf_counter()
-                    event = trig.update(crop)
-                    self.trigger_ms += (time.perf_counter() - t0) * 1000.0
-                    self.frames_seen += 1
-                    if event is None:
-                        continue
-                    items += 1
-                    key = str(trig.items)
-                    if event == FIRE:
-                        (work.read if work else self._read_into)(sink, frame, region, key)
-                    elif event == PASSED:
-                        v = self._verdict(frame, region, key, box, "", 0.0, None, REJECT,
-                                          "passed without covering {:.0%} of the region".format(trig.cover), {})
-                        (work.put if work else sink)(v)
-                if limit and items >= limit:
                     break
         finally:
             if work:
                 work.finish()
-        return items
+        return n
 
     def _read_into(self, sink, frame, region, key):
         for v in self.read_region(frame, region, key):

@@ -8,7 +8,7 @@ import yaml
 from tests.ansible.helpers import ANSIBLE_DIR, ROOT, playbook, tool
 
 pytestmark = pytest.mark.ansible
-PLAYBOOKS = ["setup-nano.yml", "bench-fleet.yml"]
+PLAYBOOKS = ["setup-nano.yml", "bench-fleet.yml", "deploy-reader.yml"]
 ROLES = ["jetson_facts", "swap", "power", "opencv_cuda", "python_envs", "easyocr", "paddleocr",
          "torch2trt", "jetson_stats", "kit", "images"]
 

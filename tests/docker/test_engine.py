@@ -130,6 +130,38 @@ def test_invoke_task_from_the_shell(cpu_image):
     assert proc.returncode == 0 and "[cpu] test.py passed" in proc.stdout, proc.stdout
 
 
+SERVE_JOB = "gpu_twin: false\nserve: {bind: 127.0.0.1, port: 8080, token: container-token-1}\n"
+POST_READ = """
+import json, sys, urllib.request
+image = open("/opt/kit/ocr/data/default/images/000001.png", "rb").read()
+req = urllib.request.Request("http://127.0.0.1:8080/read", image, {"Authorization": "Bearer container-token-1"})
+print(json.dumps(json.load(urllib.request.urlopen(req, timeout=120))))
+"""
+HEALTH = "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/health', timeout=5)"
+
+
+def test_the_reader_service_answers_post_read_inside_the_cpu_image(cpu_image, tmp_path):
+    """`invoke serve`'s module (python -m bench.serve JOB, as the systemd unit runs it) in the cpu
+    image, the job bind-mounted; POST /read of a default-set crop from inside the container."""
+    import time
+    (tmp_path / "job.yml").write_text(SERVE_JOB)
+    client = containers.connect()
+    box = client.containers.run(cpu_image, ["python", "-m", "bench.serve", "/job/job.yml"], detach=True,
+                                volumes={str(tmp_path): {"bind": "/job", "mode": "ro"}})
+    try:
+        deadline = time.time() + 300  # the engine loads first; the limit only ends a broken test
+        while box.exec_run(["python", "-c", HEALTH]).exit_code != 0:
+            box.reload()
+            assert box.status == "running" and time.time() < deadline, box.logs().decode()[-3000:]
+            time.sleep(1)
+        result = box.exec_run(["python", "-c", POST_READ])
+        assert result.exit_code == 0, result.output.decode()
+        [verdict] = json.loads(result.output.decode())["verdicts"]
+        assert verdict["text"] == "26-11-2024" and verdict["origin"] == "upload"  # manifest's first crop
+    finally:
+        box.remove(force=True)
+
+
 def test_the_nanos_images_role_builds_from_its_copy_of_the_checkout(engine, tmp_path):
     # ansible/roles/images as setup-nano.yml runs it, against this engine: it packs the checkout's
     # paths, unpacks them and runs `invoke docker.build` there; a second run changes nothing.

@@ -15,7 +15,11 @@ def test_the_documented_example_loads(tmp_path):
     path = tmp_path / "job.yml"
     path.write_text(text)
     (tmp_path / "lot.txt").write_text("A12345\n")
+    (tmp_path / "reader.token").write_text("a-long-secret\n")
     job = jobs.load_job(str(path))
+    s = job.serve
+    assert (s.bind, s.port, s.token, s.queue, s.retry_s) == ("0.0.0.0", 8080, "a-long-secret", 2, [1, 30])
+    assert s.reject["verdicts"] == ["FAIL", "REJECT"] and s.reject["gpio"]["pin"] == 12
     assert job.engine == "codereader" and job.now == datetime.date(2026, 11, 30)
     assert [(r.name, r.box, r.find) for r in job.regions] == [("cap", [160, 120, 480, 360], "auto")]
     assert job.output["jsonl"] == str(tmp_path / "out" / "verdicts.jsonl")
