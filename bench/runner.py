@@ -19,11 +19,11 @@ import time
 
 import yaml
 
-from ocr import ROOT, metrics
+from ocr import DATA, ROOT, metrics
 
 from . import results
 
-DEFAULT_WARMUP_IMAGE = os.path.join(ROOT, "ocr", "data", "warmup.png")
+DEFAULT_WARMUP_IMAGE = os.path.join(DATA, "warmup.png")
 # How long a worker may stay silent. Loading and warming up may build a TensorRT engine, which
 # takes minutes on a Nano; after that each sample should answer within seconds.
 LOAD_TIMEOUT_S = 3600

@@ -14,7 +14,7 @@ import time
 
 from bench import versions
 from bench.versions import on_jetson
-from ocr import ROOT
+from ocr import DATA, ROOT
 
 from .config import DockerProblem, build_args, load, pick_images, tag
 
@@ -204,7 +204,7 @@ def bench_command(bench_args, data_arg):
 
 def dataset_mount(data):
     """(host folder, path inside) for --data: a folder, or a manifest file inside its folder."""
-    data = os.path.abspath(data or os.path.join(ROOT, "ocr", "data", "default"))
+    data = os.path.abspath(data or os.path.join(DATA, "default"))
     if os.path.isdir(data):
         return data, "/data"
     if os.path.isfile(data):

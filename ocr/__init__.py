@@ -6,3 +6,5 @@ __version__ = "0.1.0"
 # The folder holding ocr/ and bench/: the checkout (versions.yml, docker/, tests/ beside them), or
 # site-packages when the kit is installed from its wheel. Defined here only; everyone imports it.
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# The library's shipped data (models table, formats, the default set, the code reader's model).
+DATA = os.path.join(ROOT, "ocr", "data")

