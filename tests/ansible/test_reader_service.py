@@ -62,7 +62,9 @@ def deployed(tmp_path_factory):
                                     "ansible_ssh_common_args": "-o StrictHostKeyChecking=no "
                                                                "-o UserKnownHostsFile=/dev/null"}}}
     (tmp / "inventory.json").write_text(json.dumps(inventory))
-    extra = {"reader_service_wheelhouse": str(wheels), "reader_service_token": "sim-token-12345",
+    # the sim's venv-torch is a stand-in without OpenCV: a venv of the service's own, offline
+    extra = {"reader_service_install": True, "reader_service_venv": "/opt/nano-ocr-kit/venv-reader",
+             "reader_service_wheelhouse": str(wheels), "reader_service_token": "sim-token-12345",
              "reader_service_job": {"engine": "codereader", "gpu_twin": False}}
     args = ["-i", str(tmp / "inventory.json"), "-e", json.dumps(extra), "deploy-reader.yml"]
     runs = [playbook(args) for _ in range(2)]
