@@ -136,3 +136,15 @@ def test_wrong_sha256_stops_the_install(tmp_path):
     proc = pinned_wheel(tmp_path, wheel.as_uri(), "0" * 64)
     assert proc.returncode != 0 and "versions.yml says " + "0" * 64 in proc.stdout, proc.stdout
     assert os.listdir(str(tmp_path / "kit-wheels")) == []   # nothing kept
+
+
+def test_the_images_role_ships_every_path_of_the_build_context():
+    """The Nano's images role packs the checkout and builds from it: a path the build context takes
+    (images/containers.py CONTEXT) that the role does not pack fails only on the Nano, mid-build."""
+    import yaml
+
+    from images import containers
+    with open(os.path.join(ROOT, "ansible", "roles", "images", "defaults", "main.yml")) as f:
+        packed = set(yaml.safe_load(f)["images_source_paths"])
+    needed = {path.split("/")[0] for path in containers.CONTEXT}
+    assert needed <= packed, sorted(needed - packed)
