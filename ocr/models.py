@@ -40,13 +40,17 @@ def expected_sha256(group, name):
     return table()[group]["files"].get(name)
 
 
+def trusted():
+    """Whether the user said to use unverified model files (`invoke bench --trust-models`)."""
+    return os.environ.get("KIT_TRUST_MODELS") == "1"
+
+
 def model_dir(group):
     """The folder holding a group's files: env override, else the kit's own (ocr/data/) or the
     shipping package's folder."""
     env = os.environ.get("KIT_MODELS_" + group.upper())
     if env:
-        if (group not in table() and not os.path.isfile(os.path.join(env, "SHA256SUMS"))
-                and os.environ.get("KIT_TRUST_MODELS") != "1"):
+        if group not in table() and not os.path.isfile(os.path.join(env, "SHA256SUMS")) and not trusted():
             raise EngineUnavailable("KIT_MODELS_{}={} has no SHA256SUMS, so its model cannot be verified: "
                                     "add one (sha256sum FILES > SHA256SUMS) or trust it with "
                                     "--trust-models".format(group.upper(), env))

@@ -91,7 +91,13 @@ class CodeReader(Engine):
         return "onnxruntime " + _package_version("onnxruntime")
 
     def _load(self):
-        path = self.register_model("rec", os.path.join(model_dir(), MODEL_NAME), expected_sha256())
+        expected = expected_sha256()
+        if expected is None and not models.trusted():  # a SHA256SUMS without the model's line
+            raise EngineUnavailable("{}: {} lists no sha256 for {}, so it cannot be verified: add it "
+                                    "(sha256sum {} >> SHA256SUMS) or trust it with --trust-models".format(
+                                        self.name, os.path.join(model_dir(), "SHA256SUMS"), MODEL_NAME,
+                                        MODEL_NAME))
+        path = self.register_model("rec", os.path.join(model_dir(), MODEL_NAME), expected)
         self.rec = self._runner(path)
         meta = self.rec.meta
         if "charset" not in meta:
