@@ -341,32 +341,25 @@ def test_tampered_model_named_with_engine_fails(tmp_path, manifest, monkeypatch)
     assert code == 1 and any("unavailable" in line and "sha256" in line for line in out), out
 
 
-def test_models_folder_without_sums_is_refused_unless_trusted(tmp_path, manifest, monkeypatch):
+@pytest.mark.parametrize("sums, why", [
+    (None, "has no SHA256SUMS"),  # no SHA256SUMS at all
+    ("0" * 64 + "  some-other-file.onnx\n", "lists no sha256 for"),  # one without the model's line
+])
+def test_model_folders_that_cannot_be_verified_are_refused_unless_trusted(tmp_path, manifest, monkeypatch,
+                                                                          sums, why):
     from ocr.engines import codereader
     folder = tmp_path / "models"
     folder.mkdir()
     (folder / codereader.MODEL_NAME).symlink_to(os.path.join(codereader.model_dir(), codereader.MODEL_NAME))
+    if sums is not None:
+        (folder / "SHA256SUMS").write_text(sums)
     monkeypatch.setenv("KIT_MODELS_CODEREADER", str(folder))
     monkeypatch.delenv("KIT_TRUST_MODELS", raising=False)
     code, out = _bench(tmp_path, manifest, ["codereader"], limit=1)
-    assert code == 1 and any("has no SHA256SUMS" in line and "--trust-models" in line for line in out), out
+    assert code == 1 and any(why in line and "--trust-models" in line for line in out), out
     code, out = _bench(tmp_path, manifest, ["codereader"], limit=1, trust_models=True, out=str(tmp_path / "t"))
     assert code == 0, out
     assert "KIT_TRUST_MODELS" not in os.environ  # the option lasts one run
-
-
-def test_sums_without_the_models_line_are_refused_unless_trusted(tmp_path, manifest, monkeypatch):
-    from ocr.engines import codereader
-    folder = tmp_path / "models"
-    folder.mkdir()
-    (folder / codereader.MODEL_NAME).symlink_to(os.path.join(codereader.model_dir(), codereader.MODEL_NAME))
-    (folder / "SHA256SUMS").write_text("0" * 64 + "  some-other-file.onnx\n")
-    monkeypatch.setenv("KIT_MODELS_CODEREADER", str(folder))
-    monkeypatch.delenv("KIT_TRUST_MODELS", raising=False)
-    code, out = _bench(tmp_path, manifest, ["codereader"], limit=1)
-    assert code == 1 and any("lists no sha256 for" in line and "--trust-models" in line for line in out), out
-    code, out = _bench(tmp_path, manifest, ["codereader"], limit=1, trust_models=True, out=str(tmp_path / "t"))
-    assert code == 0, out
 
 
 # --- weaker: a worker that hangs, stops, dies --------------------------------------------------------------
