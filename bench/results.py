@@ -8,6 +8,7 @@ import platform
 import random
 import socket
 import subprocess
+import sys
 import time
 
 from bench import jetson
@@ -15,6 +16,19 @@ from ocr import ROOT
 from ocr.files import umask, write_atomic, write_json_atomic  # noqa: F401 (re-exported: the bench's writers)
 
 SCHEMA = "nano-ocr-kit/bench-result/1"
+
+
+def write_stream_result(results_dir, kind, schema, measure, argv=None):
+    """Run measure() -> doc (a stream or service benchmark), describe it like a bench result
+    (machine, git, command, run id, and the host's load around it: a shared host moves the
+    timings) and write it to RESULTS/<run id>/<kind>-<engine>.json; returns (doc, path)."""
+    load_before = os.getloadavg()
+    doc = measure()
+    doc.update(load_average={"before": load_before, "after": os.getloadavg()}, schema=schema,
+               machine=machine(), git=git_describe(), command=" ".join(argv or sys.argv), run_id=run_id())
+    path = os.path.join(results_dir, doc["run_id"], "{}-{}.json".format(kind, doc["engine"]["name"]))
+    write_json_atomic(path, doc)
+    return doc, path
 
 
 def read_result(path):

@@ -134,18 +134,12 @@ def _item_frames(video, truth, n):
 
 
 def bench_cli(out_dir, items=40, seed=0, speed=12, results_dir="results", argv=None, echo=print):
-    import sys
 
     from tabulate import tabulate
 
     from . import results
-    load_before = os.getloadavg()
-    doc = run(out_dir, items, seed, speed)
-    doc.update(load_average={"before": load_before, "after": os.getloadavg()}, schema=SCHEMA,
-               machine=results.machine(), git=results.git_describe(), command=" ".join(argv or sys.argv),
-               run_id=results.run_id())
-    path = os.path.join(results_dir, doc["run_id"], "serve-{}.json".format(doc["engine"]["name"]))
-    results.write_json_atomic(path, doc)
+    doc, path = results.write_stream_result(results_dir, "serve", SCHEMA,
+                                            lambda: run(out_dir, items, seed, speed), argv)
     s, lat, up = doc["score"], doc["latency_ms"] or {}, doc["upload_round_trip_ms"] or {}
     echo(tabulate([[s["items_in"], s["read_once"], s["missed"], s["verdicts"]["right_pass"],
                     s["verdicts"]["wrong_pass"], doc["items_per_s"], _ms(lat.get("p50")), _ms(lat.get("p90")),

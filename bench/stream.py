@@ -100,14 +100,8 @@ def run(out_dir, items=40, seed=0, speed=12, realtime=True):
 
 def stream_cli(out_dir, items=40, seed=0, speed=12, realtime=True, results_dir="results", argv=None, echo=print):
     from tabulate import tabulate
-    load_before = os.getloadavg()
-    doc = run(out_dir, items, seed, speed, realtime)
-    # a shared host's load moves the timings: record it beside them
-    doc.update(load_average={"before": load_before, "after": os.getloadavg()}, schema=SCHEMA,
-               machine=results.machine(), git=results.git_describe(), command=" ".join(argv or sys.argv),
-               run_id=results.run_id())
-    path = os.path.join(results_dir, doc["run_id"], "stream-{}.json".format(doc["engine"]["name"]))
-    results.write_json_atomic(path, doc)
+    doc, path = results.write_stream_result(results_dir, "stream", SCHEMA,
+                                            lambda: run(out_dir, items, seed, speed, realtime), argv)
     s, lat = doc["score"], doc["latency_ms"] or {}
     echo(tabulate([[s["items_in"], s["read_once"], s["missed"], s["read_more_than_once"],
                     s["verdicts"]["right_pass"], s["verdicts"]["wrong_pass"],
