@@ -1,18 +1,15 @@
 """Helpers of the Ansible tier: run ansible-playbook, build the stand-in wheels and the wheelhouse."""
-import base64
-import csv
 import hashlib
-import io
 import os
 import re
 import shutil
 import subprocess
 import sys
-import zipfile
 
 import yaml
 
 from tests.conftest import ROOT
+from tests.wheel import write_wheel as write_zip
 
 ANSIBLE_DIR = os.path.join(ROOT, "ansible")
 BIN = os.path.dirname(sys.executable)
@@ -75,18 +72,8 @@ def write_wheel(folder, dist, version, package):
         "{}-{}.dist-info/WHEEL".format(name, version):
             "Wheel-Version: 1.0\nGenerator: nano-ocr-kit-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
     })
-    record = "{}-{}.dist-info/RECORD".format(name, version)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    for path, text in files.items():
-        digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=").decode()
-        writer.writerow([path, "sha256=" + digest, len(text.encode())])
-    writer.writerow([record, "", ""])
-    files[record] = out.getvalue()
     path = os.path.join(folder, "{}-{}-py3-none-any.whl".format(name, version))
-    with zipfile.ZipFile(path, "w") as zf:
-        for arc, text in files.items():
-            zf.writestr(zipfile.ZipInfo(arc, (1980, 1, 1, 0, 0, 0)), text)  # fixed time: same bytes
+    write_zip(path, files, "{}-{}.dist-info".format(name, version))
     return path
 
 

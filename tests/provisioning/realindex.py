@@ -11,24 +11,21 @@ Packages that must come from NVIDIA/Baidu or a local build (`vendor:`) resolve f
 named like the real files, with the requirements listed in targets.yml; the base image's packages
 (`preinstalled:`) likewise. Run alone: python -m tests.provisioning.realindex [TARGET...]
 """
-import base64
-import csv
-import hashlib
-import io
 import json
 import os
 import subprocess
 import sys
 import tempfile
 import urllib.request
-import zipfile
 
 import yaml
 from packaging.markers import Marker
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from ocr import ROOT
+from tests.wheel import write_wheel
+
 VERSIONS = os.path.join(ROOT, "versions.yml")
 INDEX = "https://pypi.org/simple/"
 # Runs pip's CLI with the marker environment given as JSON in argv[1] (see the module docstring).
@@ -86,18 +83,7 @@ def write_standin(folder, name, version, filename, requires=()):
         info + "/WHEEL": "Wheel-Version: 1.0\nGenerator: nano-ocr-kit-tests\nRoot-Is-Purelib: false\nTag: {}\n"
         .format("-".join(filename[:-4].split("-")[-3:])),
     }
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    for path, text in files.items():
-        digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=").decode()
-        writer.writerow([path, "sha256=" + digest, len(text.encode())])
-    writer.writerow([info + "/RECORD", "", ""])
-    files[info + "/RECORD"] = out.getvalue()
-    path = os.path.join(folder, filename)
-    with zipfile.ZipFile(path, "w") as zf:
-        for arc, text in files.items():
-            zf.writestr(arc, text)
-    return path
+    return write_wheel(os.path.join(folder, filename), files, info)
 
 
 def _pins(path, seen=None):
