@@ -3,7 +3,6 @@ telemetry wired in on a Jetson, so that /metrics carries its temperatures and th
 bench/telemetry.py (the service itself sits below bench/ and takes telemetry as a callable); and
 the service's benchmark, `invoke read-bench --service` (results/RUN/serve-ENGINE.json)."""
 import os
-import threading
 
 from ocr.reader.service import serve_cli as _serve_cli
 
@@ -83,10 +82,7 @@ def run(out_dir, items=40, seed=0, speed=12, uploads=20):
         for region in job.regions:
             service.reader.read_region(first, region, "warm-up")
     t0 = time.perf_counter()
-    server = api.serve(service, "127.0.0.1", 0)
-    thread = threading.Thread(target=server.serve_forever)
-    thread.daemon = True
-    thread.start()
+    server = api.serve_in_background(service, "127.0.0.1", 0)
     try:
         while service.health()[1]["camera"]["state"] != "lost":
             time.sleep(0.1)

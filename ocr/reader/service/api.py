@@ -17,6 +17,7 @@ import hmac
 import json
 import os
 import socketserver
+import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from urllib.parse import parse_qs, urlparse
 
@@ -135,3 +136,12 @@ def decode(data):
 def serve(service, bind, port):
     """Start `service` and its HTTP server; returns the server (server.serve_forever() to run it)."""
     return Server(service.start(), (bind, port))
+
+
+def serve_in_background(service, bind, port):
+    """serve() with the HTTP loop on a daemon thread (benchmarks, tests); returns the server."""
+    server = serve(service, bind, port)
+    thread = threading.Thread(target=server.serve_forever)
+    thread.daemon = True
+    thread.start()
+    return server

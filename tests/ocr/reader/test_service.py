@@ -56,10 +56,7 @@ def make_job(tmp_path, text):
 @contextlib.contextmanager
 def running(job, engine, opener=capture.open_source, gpio=None, telemetry=None):
     service = Service(job, reader=Reader(job, engine=engine), opener=opener, gpio=gpio, telemetry=telemetry)
-    server = api.serve(service, "127.0.0.1", 0)
-    thread = threading.Thread(target=server.serve_forever)
-    thread.daemon = True
-    thread.start()
+    server = api.serve_in_background(service, "127.0.0.1", 0)
     try:
         yield "http://127.0.0.1:{}".format(server.server_address[1]), service
     finally:
