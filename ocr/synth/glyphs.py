@@ -15,9 +15,11 @@ SOLID_FONTS = ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "DejaVuSansMono.ttf", "D
 OBLIQUE_FONTS = ("DejaVuSans-Oblique.ttf", "DejaVuSans-BoldOblique.ttf", "DejaVuSansMono-Oblique.ttf",
                  "DejaVuSerif-Italic.ttf", "STIXGeneralItalic.ttf")
 THERMAL_FONTS = ("DejaVuSansMono.ttf", "DejaVuSansMono-Bold.ttf", "DejaVuSans-Bold.ttf")
+CIJ_FONTS = ("DejaVuSans.ttf", "DejaVuSansMono.ttf", "DejaVuSans-Bold.ttf", "DejaVuSansMono-Bold.ttf")
 TEXT_FONT = "DejaVuSans-Bold.ttf"  # text_crop's: a clean, common sans that every engine reads
 SYSTEM_FONT_DIR = "/usr/share/fonts/truetype/dejavu"  # Ubuntu's fonts-dejavu-core (L4T ships it)
 _FONT_CACHE = {}
+_DOTS_CACHE = {}
 
 
 def font_dir():
@@ -35,6 +37,20 @@ def load_font(name, px):
     if key not in _FONT_CACHE:
         _FONT_CACHE[key] = ImageFont.truetype(os.path.join(font_dir(), name), px)
     return _FONT_CACHE[key]
+
+
+def font_dots(name, rows, ch, threshold=128):
+    """Boolean drop raster of `ch` in font `name` with a cap height of `rows` drops: where a
+    high-resolution inkjet coder fires a drop. Every character of a font and size has the same
+    height (ascent + descent) and its own advance as width."""
+    key = (name, rows, ch, threshold)
+    if key not in _DOTS_CACHE:
+        font = load_font(name, max(4, int(round(rows / 0.73))))
+        ascent, descent = font.getmetrics()
+        img = Image.new("L", (max(1, int(round(advance(font, ch)))), ascent + descent), 0)
+        ImageDraw.Draw(img).text((0, 0), ch, fill=255, font=font)
+        _DOTS_CACHE[key] = np.asarray(img) >= threshold
+    return _DOTS_CACHE[key]
 
 
 def advance(font, text):
