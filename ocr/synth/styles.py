@@ -107,22 +107,23 @@ def _drops(mask, cx, cy, rr, keep):
 
 def _style_cij_dense(nrng):
     """High-resolution continuous-inkjet print: a sans font sampled on a fine drop raster (11-17
-    drops per cap height, strokes one or two drops wide), drops that touch or merge, a few missing,
+    drops per cap height, strokes mostly one drop wide), drops that touch or merge, a few missing,
     characters riding a little up or down and spaced wide. Its look (Look below): deskewed,
     thresholded to black on white, large margins, as sets that ship binarised crops show it."""
     rows = nrng.randint(11, 18)
     font = CIJ_FONTS[nrng.randint(len(CIJ_FONTS))]
     threshold = nrng.randint(90, 170)  # where a drop is fired: thinner or bolder strokes
+    thin = nrng.rand() < 0.7
     pitch_y = float(CAP) / rows
     pitch_x = pitch_y * nrng.uniform(0.9, 1.2)
-    radius = pitch_y * nrng.uniform(0.45, 0.85)  # > 0.5: neighbouring drops merge
+    radius = pitch_y * nrng.uniform(0.45, 0.75 if thin else 0.62)  # > 0.5: neighbouring drops merge
     jitter = pitch_y * nrng.uniform(0.03, 0.1)
     dropout = nrng.choice([0.0, 0.02, 0.05, 0.1])
     gap_cols = nrng.uniform(1.0, 4.0)
     bob = CAP * nrng.uniform(0.0, 0.06)  # each character's own height on the line
 
     def line(text):
-        glyphs = [font_dots(font, rows, ch, threshold) for ch in text]
+        glyphs = [font_dots(font, rows, ch, threshold, thin) for ch in text]
         h_dots = glyphs[0].shape[0]
         cols = sum(g.shape[1] for g in glyphs) + gap_cols * max(0, len(glyphs) - 1)
         pad = int(CAP * 0.3)
@@ -132,7 +133,7 @@ def _style_cij_dense(nrng):
         for g in glyphs:
             ys, xs = np.nonzero(g)
             dy = nrng.normal(0, bob)
-            keep = nrng.rand(len(ys)) >= dropout
+            keep = (nrng.rand(len(ys)) >= dropout) | (len(ys) <= 6)  # a `.` or `:` loses none
             cx = pad + (x0 + xs + 0.5) * pitch_x + nrng.normal(0, jitter, len(xs))
             cy = pad + dy + (ys + 0.5) * pitch_y + nrng.normal(0, jitter, len(ys))
             _drops(mask, cx, cy, radius * nrng.uniform(0.85, 1.15, len(ys)), keep)
@@ -177,7 +178,7 @@ PLAIN = Look((), (), None, 1.0)
 # them unevenly (the binarisation would undo it), and the crop keeps wide margins.
 BINARISED = Look(always=("binarized",),
                  never=("colour_bg", "texture", "rotation", "perspective", "edge_cut", "occlusion",
-                        "uneven_light", "glare", "low_contrast", "motion_blur"),
+                        "uneven_light", "glare", "low_contrast", "motion_blur", "noise"),
                  line_px=(36.0, 90.0), margin=2.5)
 NARROW = Look((), ("squeeze",), None, 1.0)  # already condensed: squeezed again it is unreadable
 
