@@ -2,8 +2,9 @@
 format by its weight); the others are evaluation sets of what real prints fail on (issue 20):
 
 - `doubled`: codes rich in doubled characters (`11`, `33`, `00`, `88`... in dates and lot codes;
-  every printed line has at least one), in every style, a third of them squeezed so glyphs are
-  narrow: the repeats that CTC collapses when a character gets too few frames.
+  every printed line has at least one), in every style (the default mix, plus `cij_binarised`),
+  a third of them squeezed so glyphs are narrow: the repeats that CTC collapses when a character
+  gets too few frames.
 - `failures`: binarised, deskewed high-resolution inkjet (`cij_binarised`), every separator
   between date fields, lot codes of the look-alike pairs B/8, O/0, I/1.
 
@@ -30,7 +31,7 @@ def _fielded(name):
 PRESETS = collections.OrderedDict([
     ("default", Preset(None, None, 0.0, 0.0, False)),
     ("doubled", Preset(
-        styles=collections.OrderedDict([(k, 1.0) for k in STYLES]),
+        styles=collections.OrderedDict([(k, s.weight or 0.15) for k, s in STYLES.items()]),
         formats=collections.OrderedDict([(k, max(1, f.weight)) for k, f in FORMATS.items() if _fielded(k)]),
         repeat=0.35, squeeze=0.35, doubled=True)),
     ("failures", Preset(

@@ -5,6 +5,7 @@ import argparse
 import collections
 import json
 import os
+import sys
 
 import cv2
 import numpy as np
@@ -68,11 +69,15 @@ def _write_json(path, obj):
         f.write(json.dumps(obj, indent=1) + "\n")
 
 
+def _unknown_preset(preset):
+    return "unknown preset %r (presets: %s)" % (preset, ", ".join(PRESETS)) if preset not in PRESETS else None
+
+
 def write_dataset(out_dir, n=300, seed=0, split=None, preset="default"):
     """Write `n` crops of `seed` (and `preset`) as the kit's dataset format: manifest.jsonl +
     images/, plus generator.json (how it was made, and with which library versions)."""
-    if preset not in PRESETS:  # before anything is written
-        raise ValueError("unknown preset %r (presets: %s)" % (preset, ", ".join(PRESETS)))
+    if _unknown_preset(preset):  # before anything is written
+        raise ValueError(_unknown_preset(preset))
     split = split or default_split(preset)
     os.makedirs(os.path.join(out_dir, "images"), exist_ok=True)
     with open(os.path.join(out_dir, "manifest.jsonl"), "w", newline="\n") as manifest:
@@ -110,6 +115,15 @@ def write_warmup(png_path, seed=1, index=1):
     tags = sample_tags(plan, seed, index, "warmup")
     _write_json(os.path.splitext(png_path)[0] + ".json", collections.OrderedDict([
         ("image", os.path.basename(png_path)), ("text", text), ("box", None), ("tags", tags)]))
+
+
+def write_cli(out_dir, n=300, seed=0, split=None, preset="default"):
+    """write_dataset for `invoke dataset.synth`: an unknown preset is one line and exit status 2."""
+    if _unknown_preset(preset):
+        print("dataset.synth: " + _unknown_preset(preset), file=sys.stderr)
+        return 2
+    write_dataset(out_dir, n=n, seed=seed, split=split, preset=preset)
+    return 0
 
 
 def main(argv=None):
