@@ -260,6 +260,7 @@ def test_cij_binarised_is_deskewed_black_on_white_with_wide_margins():
 
 def test_dot_rasters_thin_to_one_drop_but_keep_every_dot_of_punctuation():
     import cv2
+
     from ocr.synth import glyphs
     for font in glyphs.CIJ_FONTS:
         for rows in (11, 14, 17):
