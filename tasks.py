@@ -35,11 +35,13 @@ def dataset_check(c, path, show_problems=50, allow_outside_images=False):
 
 @task(help={"n": "how many crops (default 300)", "seed": "random seed (default 0)",
             "out": "output folder; gets manifest.jsonl + images/ (required)",
-            "split": "label written into each sample's tags (default 'synth')"})
-def dataset_synth(c, out, n=300, seed=0, split="synth"):
-    """Generate N synthetic product-code crops deterministically from SEED into OUT."""
+            "split": "label written into each sample's tags (default 'synth', or the preset's name)",
+            "preset": "what the set draws from: default, doubled (doubled characters), failures (binarised "
+                      "dense inkjet, every date separator, look-alike lots); ocr/synth/presets.py"})
+def dataset_synth(c, out, n=300, seed=0, split="", preset="default"):
+    """Generate N synthetic product-code crops deterministically from SEED (and PRESET) into OUT."""
     from ocr import synth
-    synth.write_dataset(out, n=int(n), seed=int(seed), split=split)
+    _fail_on(synth.write_cli(out, n=int(n), seed=int(seed), split=split or None, preset=preset))
 
 
 # --- benchmark ------------------------------------------------------------------------------

@@ -69,3 +69,14 @@ def test_train_defaults_to_the_committed_recipe(monkeypatch):
     assert (seen["steps"], seen["lines"], seen["device"]) == (recipe.STEPS, recipe.LINES, trainer.default_device())
     tasks.train(MockContext(), steps=5, lines=64, device="cpu", out="x")
     assert (seen["steps"], seen["lines"], seen["device"], seen["out"]) == (5, 64, "cpu", "x")
+
+
+def test_dataset_synth_writes_a_preset_and_refuses_an_unknown_one_in_one_line(tmp_path):
+    out = str(tmp_path / "d")
+    proc = _invoke("dataset.synth", "-n", "2", "--seed", "3", "--preset", "doubled", "--out", out)
+    assert proc.returncode == 0 and "preset doubled" in proc.stdout, proc.stdout
+    with open(str(tmp_path / "d" / "manifest.jsonl")) as f:
+        assert '"id": "doubled-000001"' in f.readline()
+    proc = _invoke("dataset.synth", "--preset", "nope", "--out", str(tmp_path / "e"))
+    assert proc.returncode == 2 and proc.stdout.strip().count("\n") == 0, proc.stdout
+    assert "unknown preset 'nope'" in proc.stdout and not (tmp_path / "e").exists()

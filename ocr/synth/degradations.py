@@ -16,11 +16,22 @@ DEGRADATIONS = collections.OrderedDict([
     ("low_contrast", 0.12), ("low_res", 0.1), ("blur", 0.3), ("motion_blur", 0.06),
     ("noise", 0.3), ("jpeg", 0.3), ("binarized", 0.06),
 ])
+# Drawn only when a preset asks (ocr/synth/presets.py), never by the table above: a new entry there
+# would take a draw from every sample and move the default set. ORDER: how a plan lists them.
+ON_REQUEST = ("squeeze",)
+ORDER = ON_REQUEST + tuple(DEGRADATIONS)
 # Image-quality losses that stack badly: a sample keeps at most MAX_HARD of them (first in order).
 HARD = ("occlusion", "glare", "low_contrast", "low_res", "blur", "motion_blur", "noise", "jpeg")
 MAX_HARD = 2
 # Relief and laser marks are low-contrast by nature and bring their own surface.
 NOT_FOR_RELIEF = ("colour_bg", "binarized", "low_contrast", "low_res")
+
+
+def squeeze(mask, nrng):
+    """A line printed narrow (a coder's condensed setting, a squeezed label): glyphs get fewer
+    columns, and a reader fewer frames per character."""
+    f = nrng.uniform(0.45, 0.7)
+    return cv2.resize(mask, (max(1, int(mask.shape[1] * f)), mask.shape[0]), interpolation=cv2.INTER_AREA)
 
 
 def warp(mask, nrng, plan):
@@ -41,12 +52,13 @@ def warp(mask, nrng, plan):
     return cv2.warpPerspective(mask, mat, (mask.shape[1], mask.shape[0]), flags=cv2.INTER_LINEAR)
 
 
-def crop_box(mask, nrng):
-    """Tight crop like the real sets: a little margin around the ink, sometimes none."""
+def crop_box(mask, nrng, margin=1.0):
+    """Tight crop like the real sets: a little margin around the ink, sometimes none (`margin`
+    times that for a style whose sets crop wide)."""
     ys, xs = np.nonzero(mask > 0.2)
     y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
-    my = nrng.uniform(0.05, 0.45, 2) * CAP
-    mx = nrng.uniform(0.05, 0.8, 2) * CAP
+    my = nrng.uniform(0.05, 0.45, 2) * CAP * margin
+    mx = nrng.uniform(0.05, 0.8, 2) * CAP * margin
     return int(y0 - my[0]), int(y1 + my[1]), int(x0 - mx[0]), int(x1 + mx[1])
 
 

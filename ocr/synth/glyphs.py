@@ -15,9 +15,11 @@ SOLID_FONTS = ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "DejaVuSansMono.ttf", "D
 OBLIQUE_FONTS = ("DejaVuSans-Oblique.ttf", "DejaVuSans-BoldOblique.ttf", "DejaVuSansMono-Oblique.ttf",
                  "DejaVuSerif-Italic.ttf", "STIXGeneralItalic.ttf")
 THERMAL_FONTS = ("DejaVuSansMono.ttf", "DejaVuSansMono-Bold.ttf", "DejaVuSans-Bold.ttf")
+CIJ_FONTS = ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf")  # sans shapes; mono's dotted zero is no coder's
 TEXT_FONT = "DejaVuSans-Bold.ttf"  # text_crop's: a clean, common sans that every engine reads
 SYSTEM_FONT_DIR = "/usr/share/fonts/truetype/dejavu"  # Ubuntu's fonts-dejavu-core (L4T ships it)
 _FONT_CACHE = {}
+_DOTS_CACHE = {}
 
 
 def font_dir():
@@ -35,6 +37,57 @@ def load_font(name, px):
     if key not in _FONT_CACHE:
         _FONT_CACHE[key] = ImageFont.truetype(os.path.join(font_dir(), name), px)
     return _FONT_CACHE[key]
+
+
+def font_dots(name, rows, ch, threshold=128, thin=False):
+    """Boolean drop raster of `ch` in font `name` with a cap height of `rows` drops: where a
+    high-resolution inkjet coder fires a drop; `thin`: strokes one drop wide, as most such coders
+    print. Every character of a font and size has the same height (ascent + descent) and its own
+    advance as width."""
+    key = (name, rows, ch, threshold, thin)
+    if key not in _DOTS_CACHE:
+        font = load_font(name, max(4, int(round(rows / 0.73))))
+        ascent, descent = font.getmetrics()
+        img = Image.new("L", (max(1, int(round(advance(font, ch)))), ascent + descent), 0)
+        ImageDraw.Draw(img).text((0, 0), ch, fill=255, font=font)
+        dots = np.asarray(img) >= threshold
+        _DOTS_CACHE[key] = _thin(dots) if thin else dots
+    return _DOTS_CACHE[key]
+
+
+def _thin(grid):
+    """Zhang-Suen thinning of a small boolean grid to one-cell-wide strokes; a blob it would erase
+    (the dot of a `:` or `.`) keeps its middle cell, so the glyph still says what it is."""
+    thin = _zhang_suen(grid)
+    count, labels = cv2.connectedComponents(grid.astype(np.uint8), connectivity=8)
+    for k in range(1, count):
+        ys, xs = np.nonzero(labels == k)
+        if not thin[ys, xs].any():
+            mid = np.argmin((ys - ys.mean()) ** 2 + (xs - xs.mean()) ** 2)
+            thin[ys[mid], xs[mid]] = True
+    return thin
+
+
+def _zhang_suen(grid):
+    g = np.pad(grid.astype(np.uint8), 1)
+    changed = True
+    while changed:
+        changed = False
+        for step in (0, 1):
+            # neighbours P2..P9, clockwise from north
+            n = [np.roll(np.roll(g, dy, 0), dx, 1) for dy, dx in
+                 ((1, 0), (1, -1), (0, -1), (-1, -1), (-1, 0), (-1, 1), (0, 1), (1, 1))]
+            count = sum(n)
+            turns = sum(((n[k] == 0) & (n[(k + 1) % 8] == 1)) for k in range(8))
+            if step == 0:
+                cond = (n[0] * n[2] * n[4] == 0) & (n[2] * n[4] * n[6] == 0)
+            else:
+                cond = (n[0] * n[2] * n[6] == 0) & (n[0] * n[4] * n[6] == 0)
+            remove = (g == 1) & (count >= 2) & (count <= 6) & (turns == 1) & cond
+            if remove.any():
+                g[remove] = 0
+                changed = True
+    return g[1:-1, 1:-1].astype(bool)
 
 
 def advance(font, text):

@@ -1,13 +1,14 @@
 """Print styles. Each style makes a per-sample line renderer: text -> float ink mask (0..1) at the
 design scale where the cap height is CAP px; the mask is composed onto a surface later
-(ocr/synth/surfaces.py)."""
+(ocr/synth/surfaces.py). A style may also bring its look: degradations it always or never has,
+its final size and its margins (`Look`)."""
 import collections
 
 import cv2
 import numpy as np
 from PIL import Image, ImageDraw
 
-from .glyphs import OBLIQUE_FONTS, SOLID_FONTS, THERMAL_FONTS, advance, dot_glyph, load_font
+from .glyphs import CIJ_FONTS, OBLIQUE_FONTS, SOLID_FONTS, THERMAL_FONTS, advance, dot_glyph, font_dots, load_font
 
 CAP = 40
 
@@ -90,9 +91,52 @@ def _style_dotmatrix(nrng):
             cx = pad + (x0 + xs + 0.5) * pitch_x + nrng.normal(0, jitter, len(xs))
             cy = pad + (ys + 0.5) * pitch_y + nrng.normal(0, jitter, len(ys))
             rr = radius * nrng.uniform(0.9, 1.1, len(ys))
-            for x, y, r, k in zip(cx, cy, rr, keep):
-                if k:  # 4 fractional bits: sub-pixel drop positions
-                    cv2.circle(mask, (int(x * 16), int(y * 16)), int(r * 16), 255, -1, cv2.LINE_AA, 4)
+            _drops(mask, cx, cy, rr, keep)
+            x0 += g.shape[1] + gap_cols
+        return mask.astype(np.float32) / 255.0
+    return line
+
+
+def _drops(mask, cx, cy, rr, keep):
+    """Round ink drops at (cx, cy) of radius rr where keep, on a uint8 mask (OpenCV anti-aliases
+    8-bit images only; 4 fractional bits: sub-pixel drop positions)."""
+    for x, y, r, k in zip(cx, cy, rr, keep):
+        if k:
+            cv2.circle(mask, (int(x * 16), int(y * 16)), int(r * 16), 255, -1, cv2.LINE_AA, 4)
+
+
+def _style_cij_dense(nrng):
+    """High-resolution continuous-inkjet print: a sans font sampled on a fine drop raster (11-17
+    drops per cap height, strokes mostly one drop wide), drops that touch or merge, a few missing,
+    characters riding a little up or down and spaced wide. Its look (Look below): deskewed,
+    thresholded to black on white, large margins, as sets that ship binarised crops show it."""
+    rows = nrng.randint(11, 18)
+    font = CIJ_FONTS[nrng.randint(len(CIJ_FONTS))]
+    threshold = nrng.randint(90, 170)  # where a drop is fired: thinner or bolder strokes
+    thin = nrng.rand() < 0.7
+    pitch_y = float(CAP) / rows
+    pitch_x = pitch_y * nrng.uniform(0.9, 1.2)
+    radius = pitch_y * nrng.uniform(0.45, 0.75 if thin else 0.62)  # > 0.5: neighbouring drops merge
+    jitter = pitch_y * nrng.uniform(0.03, 0.1)
+    dropout = nrng.choice([0.0, 0.02, 0.05, 0.1])
+    gap_cols = nrng.uniform(1.0, 4.0)
+    bob = CAP * nrng.uniform(0.0, 0.06)  # each character's own height on the line
+
+    def line(text):
+        glyphs = [font_dots(font, rows, ch, threshold, thin) for ch in text]
+        h_dots = glyphs[0].shape[0]
+        cols = sum(g.shape[1] for g in glyphs) + gap_cols * max(0, len(glyphs) - 1)
+        pad = int(CAP * 0.3)
+        h, w = int(h_dots * pitch_y) + 2 * pad, int(cols * pitch_x) + 2 * pad
+        mask = np.zeros((h, w), np.uint8)
+        x0 = 0.0
+        for g in glyphs:
+            ys, xs = np.nonzero(g)
+            dy = nrng.normal(0, bob)
+            keep = (nrng.rand(len(ys)) >= dropout) | (len(ys) <= 6)  # a `.` or `:` loses none
+            cx = pad + (x0 + xs + 0.5) * pitch_x + nrng.normal(0, jitter, len(xs))
+            cy = pad + dy + (ys + 0.5) * pitch_y + nrng.normal(0, jitter, len(ys))
+            _drops(mask, cx, cy, radius * nrng.uniform(0.85, 1.15, len(ys)), keep)
             x0 += g.shape[1] + gap_cols
         return mask.astype(np.float32) / 255.0
     return line
@@ -125,16 +169,33 @@ def _style_relief(nrng):
     return _style_dotmatrix(nrng) if nrng.rand() < 0.3 else _solid_line_fn(nrng, SOLID_FONTS)
 
 
-Style = collections.namedtuple("Style", "weight line_fn compose")
-# compose: "print" (ink on a background), "relief" (embossed: shading only), "laser" (light marks)
+# always / never: degradations a sample of the style always / never has (ocr/synth/degradations.py);
+# line_px: (low, high) final height of a printed line in px, None = the usual draw; margin: the
+# crop's margins around the ink, times the usual.
+Look = collections.namedtuple("Look", "always never line_px margin")
+PLAIN = Look((), (), None, 1.0)
+# Sets that ship only binarised, deskewed crops of large prints: nothing skews, colours or lights
+# them unevenly (the binarisation would undo it), and the crop keeps wide margins.
+BINARISED = Look(always=("binarized",),
+                 never=("colour_bg", "texture", "rotation", "perspective", "edge_cut", "occlusion",
+                        "uneven_light", "glare", "low_contrast", "motion_blur", "noise"),
+                 line_px=(36.0, 90.0), margin=2.5)
+NARROW = Look((), ("squeeze",), None, 1.0)  # already condensed: squeezed again it is unreadable
+
+Style = collections.namedtuple("Style", "weight line_fn compose look")
+Style.__new__.__defaults__ = (PLAIN,)
+# compose: "print" (ink on a background), "relief" (embossed: shading only), "laser" (light marks).
+# A style of weight 0 is drawn by name only (the presets, ocr/synth/presets.py): the default draw,
+# and so the default set, stays what it was.
 STYLES = collections.OrderedDict([
     ("solid", Style(0.24, _style_solid, "print")),
     ("dotmatrix", Style(0.30, _style_dotmatrix, "print")),
     ("thermal", Style(0.08, _style_thermal, "print")),
-    ("condensed", Style(0.12, _style_condensed, "print")),
+    ("condensed", Style(0.12, _style_condensed, "print", NARROW)),
     ("italic", Style(0.10, _style_italic, "print")),
     ("embossed", Style(0.08, _style_relief, "relief")),
     ("laser", Style(0.08, _style_relief, "laser")),
+    ("cij_binarised", Style(0, _style_cij_dense, "print", BINARISED)),
 ])
 
 

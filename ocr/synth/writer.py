@@ -1,33 +1,46 @@
-"""The dataset writer: samples 1..n of a seed in the kit's dataset format (manifest.jsonl +
-images/ + generator.json), PNGs without varying chunks, and the warm-up crop
-(`invoke dataset.synth`, `python -m ocr.synth`)."""
+"""The dataset writer: samples 1..n of a seed (and a preset, ocr/synth/presets.py) in the kit's
+dataset format (manifest.jsonl + images/ + generator.json), PNGs without varying chunks, and the
+warm-up crop (`invoke dataset.synth`, `python -m ocr.synth`)."""
 import argparse
 import collections
 import json
 import os
+import sys
 
 import cv2
 import numpy as np
 from PIL import Image
 
+from .grammar import doubled_pairs
+from .presets import PRESETS
 from .sample import make_sample
 
 VERSION = "1"
 
 
 def sample_tags(plan, seed, index, split):
-    return collections.OrderedDict([
-        ("id", "%s-%06d" % (split, index)), ("source", "ocr.synth seed=%d" % seed),
+    preset = plan.get("preset")
+    tags = collections.OrderedDict([
+        ("id", "%s-%06d" % (split, index)),
+        ("source", "ocr.synth seed=%d" % seed + (" preset=%s" % preset if preset else "")),
         ("style", plan["style"]), ("lines", len(plan["lines"])),
         ("degradations", plan["degradations"]), ("format", plan["format"]), ("split", split),
         ("generator", "ocr.synth v" + VERSION),
     ])
+    if preset:  # the default set's tags stay what they were
+        tags["doubled"] = doubled_pairs(plan["text"])
+    return tags
 
 
-def generate(n, seed=0, split="synth"):
-    """Yield (text, RGB uint8 numpy image, tags) for samples 1..n of `seed`."""
+def default_split(preset):
+    return "synth" if preset == "default" else preset
+
+
+def generate(n, seed=0, split=None, preset="default"):
+    """Yield (text, RGB uint8 numpy image, tags) for samples 1..n of `seed` (and `preset`)."""
+    split = split or default_split(preset)
     for index in range(1, n + 1):
-        text, img, plan = make_sample(seed, index)
+        text, img, plan = make_sample(seed, index, preset=preset)
         yield text, img, sample_tags(plan, seed, index, split)
 
 
@@ -56,22 +69,35 @@ def _write_json(path, obj):
         f.write(json.dumps(obj, indent=1) + "\n")
 
 
-def write_dataset(out_dir, n=300, seed=0, split="synth"):
-    """Write `n` crops of `seed` as the kit's dataset format: manifest.jsonl + images/, plus
-    generator.json (how it was made, and with which library versions)."""
+def _unknown_preset(preset):
+    return "unknown preset %r (presets: %s)" % (preset, ", ".join(PRESETS)) if preset not in PRESETS else None
+
+
+def write_dataset(out_dir, n=300, seed=0, split=None, preset="default"):
+    """Write `n` crops of `seed` (and `preset`) as the kit's dataset format: manifest.jsonl +
+    images/, plus generator.json (how it was made, and with which library versions)."""
+    if _unknown_preset(preset):  # before anything is written
+        raise ValueError(_unknown_preset(preset))
+    split = split or default_split(preset)
     os.makedirs(os.path.join(out_dir, "images"), exist_ok=True)
     with open(os.path.join(out_dir, "manifest.jsonl"), "w", newline="\n") as manifest:
-        for i, (text, img, tags) in enumerate(generate(n, seed, split), 1):
+        for i, (text, img, tags) in enumerate(generate(n, seed, split, preset), 1):
             rel = "images/%06d.png" % i
             save_png(img, os.path.join(out_dir, rel))
             row = collections.OrderedDict([("image", rel), ("text", text), ("box", None), ("tags", tags)])
             manifest.write(json.dumps(row) + "\n")
     _remove_stale_images(out_dir, n)
-    _write_json(os.path.join(out_dir, "generator.json"), collections.OrderedDict([
-        ("generator", "ocr.synth v" + VERSION), ("n", n), ("seed", seed), ("split", split),
-        ("command", "invoke dataset.synth -n %d --seed %d --split %s --out DIR" % (n, seed, split)),
-        ("libraries", library_versions())]))
-    print("wrote %d crops (seed %d, ocr.synth v%s) to %s" % (n, seed, VERSION, out_dir))
+    info = collections.OrderedDict([("generator", "ocr.synth v" + VERSION), ("n", n), ("seed", seed),
+                                    ("split", split)])
+    command = "invoke dataset.synth -n %d --seed %d --split %s --out DIR" % (n, seed, split)
+    if preset != "default":
+        info["preset"] = preset
+        command = command.replace(" --out", " --preset %s --out" % preset)
+    info["command"] = command
+    info["libraries"] = library_versions()
+    _write_json(os.path.join(out_dir, "generator.json"), info)
+    print("wrote %d crops (seed %d%s, ocr.synth v%s) to %s"
+          % (n, seed, "" if preset == "default" else ", preset " + preset, VERSION, out_dir))
 
 
 def _remove_stale_images(out_dir, n):
@@ -91,11 +117,23 @@ def write_warmup(png_path, seed=1, index=1):
         ("image", os.path.basename(png_path)), ("text", text), ("box", None), ("tags", tags)]))
 
 
+def write_cli(out_dir, n=300, seed=0, split=None, preset="default"):
+    """write_dataset for `invoke dataset.synth`: an unknown preset is one line and exit status 2."""
+    if _unknown_preset(preset):
+        print("dataset.synth: " + _unknown_preset(preset), file=sys.stderr)
+        return 2
+    write_dataset(out_dir, n=n, seed=seed, split=split, preset=preset)
+    return 0
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description="Synthetic printed product-code crops in the kit's dataset format")
     parser.add_argument("--n", type=int, default=300)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--split", default="synth")
+    parser.add_argument("--split", help="label in each sample's tags (default: synth, or the preset's name)")
+    parser.add_argument("--preset", default="default", choices=list(PRESETS),
+                        help="what the set draws from (ocr/synth/presets.py): default, doubled characters, "
+                             "or what real prints fail on")
     parser.add_argument("--out", required=True)
     args = parser.parse_args(argv)
-    write_dataset(args.out, n=args.n, seed=args.seed, split=args.split)
+    write_dataset(args.out, n=args.n, seed=args.seed, split=args.split, preset=args.preset)

@@ -7,6 +7,11 @@ sees what the splitter hands it at run time). Texts mix the generator's formats 
 sampled from ocr/data/formats.yml and random characters, so the model learns to read characters, not
 to recite the generator's templates.
 
+A recipe may also draw a share of its lines from the synthesiser's presets (ocr/synth/presets.py:
+`failures` = binarised dense inkjet, every date separator, look-alike lots; `doubled` = doubled
+characters, squeezed lines) by passing `presets`, e.g. PRESET_MIX; without it (the default recipe,
+the committed model's) not one line changes.
+
 Everything is a pure function of (seed, index): a resumed run sees the same batches.
 """
 import random
@@ -21,6 +26,8 @@ from .model import CHARSET, HEIGHT
 MAX_WIDTH = 640
 _RANDOM_CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ./-:"
 _INDEX = {c: k + 1 for k, c in enumerate(CHARSET)}
+# (preset, share of the lines) for a recipe that trains on what real prints fail on (issue 20).
+PRESET_MIX = (("failures", 0.15), ("doubled", 0.10))
 
 
 def encode(text):
@@ -40,8 +47,16 @@ def _random_text(rng):
     return " ".join(words)
 
 
-def line_sample(seed, index, mix=(0.75, 0.15, 0.10)):
-    """(text, RGB image) of one printed line; `mix` = shares of generator / grammar / random texts."""
+def line_sample(seed, index, mix=(0.75, 0.15, 0.10), presets=()):
+    """(text, RGB image) of one printed line; `mix` = shares of generator / grammar / random texts;
+    `presets`: (preset, share) pairs taken first, from their own draw (none: the default mix)."""
+    if presets:
+        pick = random.Random("codereader-preset/%d/%d" % (seed, index)).random()
+        for name, share in presets:
+            if pick < share:
+                rng = random.Random("codereader/%s/%d/%d" % (name, seed, index))
+                return _plan_line(synth.sample_plan(seed, index, preset=name), rng, seed, index, name)
+            pick -= share
     rng = random.Random("codereader/%d/%d" % (seed, index))
     pick = rng.random()
     if pick >= mix[0]:
@@ -49,7 +64,12 @@ def line_sample(seed, index, mix=(0.75, 0.15, 0.10)):
         text = text or _random_text(rng)
         _, img, _ = synth.make_sample(seed, index, lines=[text])
         return text, img
-    plan = synth.sample_plan(seed, index)
+    return _plan_line(synth.sample_plan(seed, index), rng, seed, index)
+
+
+def _plan_line(plan, rng, seed, index, preset="default"):
+    """One line of a generator's code: cut from the whole render by the splitter (half of the
+    multi-line codes), else that line rendered alone in the code's style."""
     lines = plan["lines"]
     if len(lines) > 1 and rng.random() < 0.5:
         img = synth.render(plan)
@@ -58,7 +78,7 @@ def line_sample(seed, index, mix=(0.75, 0.15, 0.10)):
             k = rng.randrange(len(lines))
             return lines[k], img[bands[k][0]:bands[k][1]]
     text = lines[rng.randrange(len(lines))]
-    _, img, _ = synth.make_sample(seed, index, style=plan["style"], lines=[text])
+    _, img, _ = synth.make_sample(seed, index, style=plan["style"], lines=[text], preset=preset)
     return text, img
 
 
@@ -70,13 +90,14 @@ def to_input(images_bgr, max_width=MAX_WIDTH):
     return rec_batch(images_bgr, HEIGHT, max_width)
 
 
-def fixed_set(seed, n, start=0):
-    """n lines of `seed` from line start+1 on, as (text, BGR image), skipping unencodable ones."""
+def fixed_set(seed, n, start=0, presets=()):
+    """n lines of `seed` from line start+1 on, as (text, BGR image), skipping unencodable ones;
+    `presets` as line_sample's."""
     out = []
     index = start
     while len(out) < n:
         index += 1
-        text, img = line_sample(seed, index)
+        text, img = line_sample(seed, index, presets=presets)
         if encode(text) is not None and min(img.shape[:2]) >= 4:
             out.append((text, np.ascontiguousarray(img[:, :, ::-1])))
     return out
