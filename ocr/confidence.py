@@ -34,20 +34,24 @@ def line_signals(probs, read, charset, costs):
     """Signals of one decoded line (probs T x C, class 0 blank; `read`: ocr.postprocess.Read;
     `costs`: format name -> its prior cost) as a dict; see the module doc."""
     idx = probs.argmax(axis=1)
-    T = len(idx)
     alt, sep = _alt_mass(probs, idx, charset)
-    labelled = np.nonzero(idx)[0]
-    text = read.text.replace(" ", "")
-    span = (labelled[-1] - labelled[0] + 1) if len(labelled) else T
     return {
         "char": float(read.confidence),
         "alt": alt,
         "sep": sep,
         "edit": _edit_mass(probs, idx, charset, read.text),
-        "density": float(span) / max(1, len(text)),
+        "density": frames_per_char(idx, len(read.text.replace(" ", ""))),
         "prior": sum(costs.get(name, 0.0) for name in (read.formats or ())),
         "unmatched": read.formats is None,
     }
+
+
+def frames_per_char(idx, chars):
+    """Frames from the first labelled frame of the best path (`idx`, its class per frame) to the
+    last, per character read (`chars`, spaces not counted); all frames when none is labelled."""
+    labelled = np.nonzero(idx)[0]
+    span = (labelled[-1] - labelled[0] + 1) if len(labelled) else len(idx)
+    return float(span) / max(1, chars)
 
 
 def _alt_mass(probs, idx, charset):
