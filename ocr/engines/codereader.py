@@ -88,7 +88,7 @@ class CodeReader(Engine):
     needs = "onnxruntime (pip install kit[onnx]) + ocr/data/codereader/codereader.onnx"
     default_options = {"threads": 0, "batch": 8, "max_width": 640, "split_lines": True, "splitter": "sturdy",
                        "formats": True, "constrain": True, "formats_file": "", "calibrate": True,
-                       "second_look": ",".join(second_look.VARIANTS), "whole_reread": True, "width_floor": 0.0}
+                       "second_look": "", "whole_reread": True, "width_floor": 0.0}
     option_choices = {"splitter": by_line.SPLITTERS}
 
     @classmethod
@@ -148,16 +148,18 @@ class CodeReader(Engine):
         """Split crops into lines; a crop that was split is also read whole, and the whole
         reading wins when it is surer and about as long (a false split cuts characters in half:
         both halves read poorly; a real multi-line crop read whole reads a short fragment).
-        A read below the threshold gets a second look (second_look.py)."""
+        With option second_look, a read below the threshold is read again on variants
+        (second_look.py)."""
         preds, stages = self._read(crops)
         looks = [n for n in str(self.options["second_look"]).split(",") if n.strip()]
-        t0 = time.perf_counter()
-        unsure = [i for i, p in enumerate(preds) if self.reject_below is not None and p.confidence < self.reject_below]
-        if looks and unsure:
-            seen, _ = self._read([v for i in unsure for v in second_look.variants(crops[i], looks)])
-            for j, i in enumerate(unsure):
-                preds[i] = second_look.vote(preds[i], seen[j * len(looks):(j + 1) * len(looks)])
-        stages["second_look"] = round((time.perf_counter() - t0) * 1000.0 / max(1, len(crops)), 4)
+        if looks:  # timed over all crops, 0 for a batch without an unsure read
+            t0 = time.perf_counter()
+            unsure = [i for i, p in enumerate(preds) if self.reject_below is not None and p.confidence < self.reject_below]
+            if unsure:
+                seen, _ = self._read([v for i in unsure for v in second_look.variants(crops[i], looks)])
+                for j, i in enumerate(unsure):
+                    preds[i] = second_look.vote(preds[i], seen[j * len(looks):(j + 1) * len(looks)])
+            stages["second_look"] = round((time.perf_counter() - t0) * 1000.0 / max(1, len(crops)), 4)
         for pred in preds:
             pred.stages_ms = stages
         return preds
