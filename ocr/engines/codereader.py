@@ -26,7 +26,7 @@ from .ppocr import OnnxRunner, _package_version, batched_rec
 
 MODEL_NAME = "codereader.onnx"
 # The rejection threshold for >= 99 % precision, chosen on held-out synthetic crops when the
-# model was evaluated (train/codereader/evaluate.py --write-threshold), beside the model.
+# model was calibrated (train/codereader/calibrate.py --write), beside the model.
 THRESHOLD_NAME = "threshold.json"
 # The calibrator (ocr/confidence.py) fitted for the model on synthetic reads
 # (train/codereader/calibrate.py): the confidence it gives is P(read right), and threshold.json
