@@ -160,7 +160,15 @@ def constrained(probs, charset, grammar, beam=8, prune=1e-3, prior_weight=1.0):
     less sure of (`EXP` under a read `EXF`) fell out of the beam before its prior could count.
     charset[k] is the character of class k (charset[0] unused: blank). Classes below `prune`
     at a step are skipped, and a prefix's grammar state is computed only when its probability
-    could still make the beam (once per prefix): a format cost only lowers a score."""
+    could still make the beam (once per prefix): a format cost only lowers a score.
+    The compiled decoder runs this same search when it is built (ocr/_decode.c, through the
+    grammar's `packed` tables); this is its reference and fallback."""
+    fast = grammar.packed()
+    classes = fast.classes(charset) if fast is not None and beam >= 1 else None
+    if classes is not None and len(classes[0]) >= probs.shape[1]:
+        steps, ks = np.nonzero(probs[:, 1:] >= prune)
+        logp = np.ascontiguousarray(np.log(np.maximum(probs, 1e-12)), dtype=np.float64)
+        return fast.constrained(logp, steps.tolist(), (ks + 1).tolist(), classes, beam, prior_weight)
     logp = np.log(np.maximum(probs, 1e-12)).tolist()
     upper = [ch.upper() for ch in charset]
     cands_at = [[] for _ in range(probs.shape[0])]  # per step: (class, character) above `prune`
