@@ -927,10 +927,166 @@ done:
     return result;
 }
 
+/* --- ctc.align -------------------------------------------------------------------------------- */
+/* numpy's argmax of a float32 row: the first maximum (the first NaN, were there one). */
+static int argmax_row(const float *row, int C)
+{
+    int k, best = 0;
+    for (k = 0; k < C; k++) {
+        if (row[k] != row[k])
+            return k;
+        if (row[k] > row[best])
+            best = k;
+    }
+    return best;
+}
+
+/* ctc._top_path: when the frames' best path reads `labels` and beats, frame by frame, every
+ * state of another class, its (per-label probability, log-probability) into conf/total; 0 when
+ * that does not hold (the search decides). probs T x C, logp T x S (float32, as numpy made them). */
+static int top_path(const float *probs, const float *logp, int T, int C, const int *ext, int S,
+                    double *conf, double *total)
+{
+    int t, s, prev = 0, n = 0, L = S / 2;
+    double sum = 0.0;
+    for (t = 0; t < T; t++) {
+        int k = argmax_row(probs + (size_t)t * C, C), state;
+        float on, others = -INFINITY, p = probs[(size_t)t * C + k];
+        if (k != 0 && k != prev) {  /* a label starts: the next one of `labels`? */
+            if (n == L || ext[2 * n + 1] != k)
+                return 0;
+            conf[n++] = p;
+        } else if (k != 0 && p > conf[n - 1]) {  /* its run's best frame */
+            conf[n - 1] = p;
+        }
+        prev = k;
+        state = 2 * n - (k != 0);  /* a label's state on its frames, the blank's between */
+        on = logp[(size_t)t * S + state];
+        for (s = 0; s < S; s++)
+            if (ext[s] != k && logp[(size_t)t * S + s] > others)
+                others = logp[(size_t)t * S + s];
+        if (!(on > others))
+            return 0;
+        sum += (double)on;  /* in frame order, as the Python sum adds them */
+    }
+    if (n != L)
+        return 0;
+    *total = sum;
+    return 1;
+}
+
+/* align(probs, logp, ext, skip) -> (per-label probabilities, log-probability) or None: ctc.align
+ * for a non-empty label sequence given ctc._extended's ext, logp (T x S float32) and skip (one
+ * byte a state), the top path first, else the Viterbi search and its way back. */
+static PyObject *align(PyObject *self, PyObject *args)
+{
+    PyObject *probs_obj, *logp_obj, *ext_in, *result = NULL, *list;
+    const char *skip;
+    Py_ssize_t skip_len, S_in;
+    Py_buffer pv, lv;
+    int *ext = NULL, T, C, S, L, t, s, end;
+    double *conf = NULL, *sc = NULL, *jump = NULL, total;
+    const float *probs, *logp;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "OOOy#", &probs_obj, &logp_obj, &ext_in, &skip, &skip_len))
+        return NULL;
+    if (PyObject_GetBuffer(probs_obj, &pv, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | PyBUF_ND) < 0)
+        return NULL;
+    if (PyObject_GetBuffer(logp_obj, &lv, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | PyBUF_ND) < 0) {
+        PyBuffer_Release(&pv);
+        return NULL;
+    }
+    if (!(ext = int_array(ext_in, &S_in)))
+        goto done;
+    T = (int)pv.shape[0];
+    C = pv.ndim == 2 ? (int)pv.shape[1] : 0;
+    S = (int)S_in;
+    L = S / 2;
+    if (pv.ndim != 2 || lv.ndim != 2 || strcmp(pv.format, "f") || strcmp(lv.format, "f")
+        || lv.shape[0] != T || lv.shape[1] != S || skip_len != S || S < 3 || T < 1) {
+        PyErr_SetString(PyExc_ValueError, "ocr._decode.align: probs T x C, logp T x S float32, S >= 3");
+        goto done;
+    }
+    probs = (const float *)pv.buf;
+    logp = (const float *)lv.buf;
+    conf = (double *)calloc(L, sizeof(double));
+    if (!conf) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (!top_path(probs, logp, T, C, ext, S, conf, &total)) {
+        /* Forward scores of every step, as ctc.align's: sc[t][s + 2], two -inf columns first. */
+        int W = S + 2;
+        memset(conf, 0, sizeof(double) * L);  /* the failed top path may have written some */
+        sc = (double *)malloc(sizeof(double) * (size_t)T * W);
+        jump = (double *)malloc(sizeof(double) * S);
+        if (!sc || !jump) {
+            PyErr_NoMemory();
+            goto done;
+        }
+        for (s = 0; s < S; s++)
+            jump[s] = skip[s] ? 0.0 : -INFINITY;
+        for (s = 0; s < W; s++)
+            sc[s] = -INFINITY;
+        sc[2] = (double)logp[0];
+        sc[3] = (double)logp[1];
+        for (t = 1; t < T; t++) {
+            const double *prev = sc + (size_t)(t - 1) * W;
+            double *row = sc + (size_t)t * W;
+            row[0] = row[1] = -INFINITY;
+            for (s = 0; s < S; s++) {  /* stay, from s - 1, from s - 2 where allowed */
+                double best = prev[s + 2] > prev[s + 1] ? prev[s + 2] : prev[s + 1];
+                double hop = prev[s] + jump[s];
+                row[s + 2] = (best > hop ? best : hop) + (double)logp[(size_t)t * S + s];
+            }
+        }
+        {   /* ctc._best_end, then ctc._walk_back with came_back's first-best rule */
+            const double *score = sc + (size_t)(T - 1) * W + 2;
+            end = score[S - 1] >= score[S - 2] ? S - 1 : S - 2;
+            if (!isfinite(score[end])) {
+                Py_INCREF(Py_None);
+                result = Py_None;
+                goto done;
+            }
+            total = score[end];
+        }
+        for (s = end, t = T - 1; t >= 0; t--) {
+            if (s % 2 == 1) {
+                double p = (double)probs[(size_t)t * C + ext[s]];
+                if (p > conf[s / 2])
+                    conf[s / 2] = p;
+            }
+            if (t) {
+                const double *prev = sc + (size_t)(t - 1) * W;
+                double stay = prev[s + 2], step = prev[s + 1], hop = prev[s] + jump[s];
+                s -= stay >= step && stay >= hop ? 0 : (step >= hop ? 1 : 2);
+            }
+        }
+    }
+    list = PyList_New(L);
+    if (!list)
+        goto done;
+    for (s = 0; s < L; s++) {
+        PyObject *v = PyFloat_FromDouble(conf[s]);
+        if (!v) {
+            Py_DECREF(list);
+            goto done;
+        }
+        PyList_SET_ITEM(list, s, v);
+    }
+    result = Py_BuildValue("(Nd)", list, total);
+done:
+    PyBuffer_Release(&pv);
+    PyBuffer_Release(&lv);
+    free(ext); free(conf); free(sc); free(jump);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"tables", tables, METH_VARARGS, "A grammar's tables (ocr/compiled.py packs them) -> capsule."},
     {"correct", correct, METH_VARARGS, "Grammar.correct over packed tables."},
     {"constrained", constrained, METH_VARARGS, "ctc.constrained's beam over packed tables."},
+    {"align", align, METH_VARARGS, "ctc.align over ctc._extended's tables."},
     {NULL, NULL, 0, NULL}
 };
 

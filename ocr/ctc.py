@@ -13,6 +13,8 @@ import math
 
 import numpy as np
 
+from . import compiled
+
 
 def greedy(probs, best_frame=True):
     """probs T x C (class 0 blank) -> (label indices, per-label probability: its best frame, or
@@ -52,6 +54,10 @@ def align(probs, labels):
         return [], float(np.log(np.maximum(probs[:, 0], 1e-12)).sum())
     T = probs.shape[0]
     ext, logp, skip = _extended(probs, labels)
+    fast = compiled.module()
+    if fast is not None and T and probs.dtype == np.float32 and logp.dtype == np.float32:
+        # the same top path and search in C (ocr/_decode.c), on these same numpy tables
+        return fast.align(np.ascontiguousarray(probs), np.ascontiguousarray(logp), ext, skip.tobytes())
     top = _top_path(probs, labels, ext, logp)
     if top is not None:
         return top
