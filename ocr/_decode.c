@@ -40,7 +40,14 @@ typedef struct {
     double *least, *acc; /* least cost in the closure; the cost into the accepting state */
     unsigned char *has_acc;
     PyObject *names;     /* label id -> format name */
-    int *scratch;        /* n slots, -1 between calls: state -> its slot in a layer/kernel */
+    unsigned char *readable;  /* n x nchars: Grammar._reads(s, c) is not empty */
+    /* Grammar._moves_from(s)[c], built on first use: mv_len[s * nchars + c] -1 until then */
+    int *mv_start, *mv_len, *mv_state, mv_n, mv_cap;
+    double *mv_cost;
+    /* scratch, -1 between calls: state -> its slot in the layer or kernel being built; scratch2
+     * the same for a move table built meanwhile; layers: correct's three layers of n states */
+    int *scratch, *scratch2, *layer_state, *layer_path;
+    double *layer_cost;
 } Tables;
 
 static void tables_free(PyObject *capsule)
@@ -51,6 +58,8 @@ static void tables_free(PyObject *capsule)
     free(g->cl_off); free(g->cl_state); free(g->cl_lab_off); free(g->lab); free(g->cl_cost);
     free(g->tr_off); free(g->tr_target); free(g->tr_reads); free(g->lk_off); free(g->lk_alt);
     free(g->cp); free(g->least); free(g->acc); free(g->has_acc); free(g->scratch);
+    free(g->readable); free(g->mv_start); free(g->mv_len); free(g->mv_state); free(g->mv_cost);
+    free(g->scratch2); free(g->layer_state); free(g->layer_path); free(g->layer_cost);
     Py_XDECREF(g->names);
     free(g);
 }
@@ -111,6 +120,40 @@ static double *double_array(PyObject *seq_in)
     return out;
 }
 
+/* Whether edge `tr` reads character id c (an id past the table reads nothing). */
+static int edge_reads(const Tables *g, int tr, int c)
+{
+    return c >= 0 && c < g->nchars && g->tr_reads[(size_t)tr * g->nchars + c];
+}
+
+/* Grammar._reads(s, c) one edge at a time: the next edge of s from *tr on that reads c as it is
+ * (*alt = NO_CHAR, cost 0) or as its first look-alike the edge reads (*alt, SUB_COST); -1 when
+ * none is left. */
+static int next_read(const Tables *g, int s, int c, int *tr, double *swap, Py_UCS4 *alt)
+{
+    int k;
+    for (; *tr < g->tr_off[s + 1]; (*tr)++) {
+        int e = *tr;
+        if (edge_reads(g, e, c)) {
+            *swap = 0.0;
+            *alt = NO_CHAR;
+            (*tr)++;
+            return g->tr_target[e];
+        }
+        if (c >= 0 && c < g->nchars) {
+            for (k = g->lk_off[c]; k < g->lk_off[c + 1]; k++) {
+                if (edge_reads(g, e, g->lk_alt[k])) {
+                    *swap = g->sub_cost;
+                    *alt = g->cp[g->lk_alt[k]];
+                    (*tr)++;
+                    return g->tr_target[e];
+                }
+            }
+        }
+    }
+    return -1;
+}
+
 /* tables(n, start, accept, nchars, space, sub_cost, drop_cost, cl_off, cl_state, cl_cost,
  *        cl_lab_off, lab, tr_off, tr_target, tr_reads (bytes), lk_off, lk_alt, cp, least,
  *        acc, has_acc (bytes), names) -> capsule. ocr/compiled.py `pack` is the only caller. */
@@ -168,49 +211,35 @@ static PyObject *tables(PyObject *self, PyObject *args)
     g->tr_reads = (unsigned char *)malloc(reads_len ? reads_len : 1);
     g->has_acc = (unsigned char *)malloc(g->n);
     g->scratch = (int *)malloc(sizeof(int) * g->n);
-    if (!g->cp || !g->tr_reads || !g->has_acc || !g->scratch) {
+    g->scratch2 = (int *)malloc(sizeof(int) * g->n);
+    g->readable = (unsigned char *)malloc((size_t)g->n * g->nchars + 1);
+    g->mv_start = (int *)malloc(sizeof(int) * ((size_t)g->n * g->nchars + 1));
+    g->mv_len = (int *)malloc(sizeof(int) * ((size_t)g->n * g->nchars + 1));
+    g->layer_state = (int *)malloc(sizeof(int) * 3 * g->n);
+    g->layer_path = (int *)malloc(sizeof(int) * 3 * g->n);
+    g->layer_cost = (double *)malloc(sizeof(double) * 3 * g->n);
+    if (!g->cp || !g->tr_reads || !g->has_acc || !g->scratch || !g->scratch2 || !g->readable
+        || !g->mv_start || !g->mv_len || !g->layer_state || !g->layer_path || !g->layer_cost) {
         Py_DECREF(capsule);
         return PyErr_NoMemory();
     }
     memcpy(g->tr_reads, reads, reads_len);
     memcpy(g->has_acc, has_acc, g->n);
     for (i = 0; i < g->n; i++)
-        g->scratch[i] = -1;
-    return capsule;
-}
-
-/* Whether edge `tr` reads character id c (an id past the table reads nothing). */
-static int edge_reads(const Tables *g, int tr, int c)
-{
-    return c >= 0 && c < g->nchars && g->tr_reads[(size_t)tr * g->nchars + c];
-}
-
-/* Grammar._reads(s, c) one edge at a time: the next edge of s from *tr on that reads c as it is
- * (*alt = NO_CHAR, cost 0) or as its first look-alike the edge reads (*alt, SUB_COST); -1 when
- * none is left. */
-static int next_read(const Tables *g, int s, int c, int *tr, double *swap, Py_UCS4 *alt)
-{
-    int k;
-    for (; *tr < g->tr_off[s + 1]; (*tr)++) {
-        int e = *tr;
-        if (edge_reads(g, e, c)) {
-            *swap = 0.0;
-            *alt = NO_CHAR;
-            (*tr)++;
-            return g->tr_target[e];
-        }
-        if (c >= 0 && c < g->nchars) {
-            for (k = g->lk_off[c]; k < g->lk_off[c + 1]; k++) {
-                if (edge_reads(g, e, g->lk_alt[k])) {
-                    *swap = g->sub_cost;
-                    *alt = g->cp[g->lk_alt[k]];
-                    (*tr)++;
-                    return g->tr_target[e];
-                }
-            }
+        g->scratch[i] = g->scratch2[i] = -1;
+    for (i = 0; i < g->n * g->nchars; i++)
+        g->mv_len[i] = -1;
+    for (i = 0; i < g->n; i++) {
+        int c, tr, t;
+        double swap;
+        Py_UCS4 alt;
+        for (c = 0; c < g->nchars; c++) {
+            tr = g->tr_off[i];
+            t = next_read(g, i, c, &tr, &swap, &alt);
+            g->readable[(size_t)i * g->nchars + c] = t >= 0;
         }
     }
-    return -1;
+    return capsule;
 }
 
 /* --- Grammar.correct ------------------------------------------------------------------------ */
@@ -271,10 +300,10 @@ static int closure(const Tables *g, const Layer *in, int c, Layer *out, Paths *p
         int s = in->state[i];
         double cost = in->cost[i];
         for (e = g->cl_off[s]; e < g->cl_off[s + 1]; e++) {
-            int t = g->cl_state[e], slot, tr = g->tr_off[t];
-            double nc, swap;
-            Py_UCS4 alt;
-            if (c < 0 ? t != g->accept : (c != g->space && next_read(g, t, c, &tr, &swap, &alt) < 0))
+            int t = g->cl_state[e], slot;
+            double nc;
+            if (c < 0 ? t != g->accept
+                      : (c != g->space && (c >= g->nchars || !g->readable[(size_t)t * g->nchars + c])))
                 continue;
             nc = cost + g->cl_cost[e];
             slot = g->scratch[t];
@@ -334,8 +363,8 @@ static PyObject *correct(PyObject *self, PyObject *args)
 {
     PyObject *capsule, *text, *ids_in, *result = NULL;
     Tables *g;
-    int *ids = NULL, *state = NULL, *path = NULL, i, k;
-    double *cost = NULL;
+    int *ids = NULL, *state, *path, i, k;
+    double *cost;
     Py_ssize_t n;
     Layer layer, out, next, tmp;
     Paths paths = {0};
@@ -356,13 +385,9 @@ static PyObject *correct(PyObject *self, PyObject *args)
         return NULL;
     }
     /* three layers (the current one, its closure, the next), each holding a state at most once */
-    state = (int *)malloc(sizeof(int) * g->n * 3);
-    path = (int *)malloc(sizeof(int) * g->n * 3);
-    cost = (double *)malloc(sizeof(double) * g->n * 3);
-    if (!state || !path || !cost) {
-        PyErr_NoMemory();
-        goto done;
-    }
+    state = g->layer_state;
+    path = g->layer_path;
+    cost = g->layer_cost;
     layer.state = state; layer.path = path; layer.cost = cost;
     out.state = state + g->n; out.path = path + g->n; out.cost = cost + g->n;
     next.state = state + 2 * g->n; next.path = path + 2 * g->n; next.cost = cost + 2 * g->n;
@@ -416,7 +441,8 @@ static PyObject *correct(PyObject *self, PyObject *args)
         result = Py_None;
     }
 done:
-    free(state); free(path); free(cost); free(paths.node); free(ids);
+    free(paths.node);
+    free(ids);
     return result;
 }
 
@@ -511,43 +537,90 @@ static double least_cost(const Tables *g, const Trie *tr, const Prefix *p)
     return best;
 }
 
-/* Grammar.step(kernel of the parent, ch) into node x's kernel. Python walks per-state move tables
- * holding, per target, the cheapest closure cost cv (then cost + cv); here each closure state's
- * cost is added in turn and the least kept, the same number: rounding is monotonic, so
- * min(cost + cu) == cost + min(cu). Targets keep the order in which they are first met. */
-static int step(const Tables *g, Trie *tr, int x)
+/* Grammar._moves_from(s)[c]: the states reading c leads to from s's closure, each by its
+ * cheapest closure cost, in the order first met; built once per state and character. Sets
+ * *start (into mv_state/mv_cost) and returns the count, or -1 on lack of memory. */
+static int moves(Tables *g, int s, int c, int *start)
 {
-    Prefix *p = &tr->node[x];
-    const Prefix *up = &tr->node[p->parent];
-    int i, e, t, start = tr->k_len, c = p->cid;
-    p->stepped = 1;
-    for (i = up->kernel_off; i < up->kernel_off + up->kernel_len; i++) {
-        double cost = tr->k_cost[i];
-        int s = tr->k_state[i];
+    size_t key = (size_t)s * g->nchars + c;
+    int e, tr, i, begin;
+    if (c < 0 || c >= g->nchars) {
+        *start = 0;
+        return 0;
+    }
+    if (g->mv_len[key] < 0) {
+        begin = g->mv_n;
         for (e = g->cl_off[s]; e < g->cl_off[s + 1]; e++) {
             int u = g->cl_state[e];
-            double nc = cost + g->cl_cost[e];
-            for (t = g->tr_off[u]; t < g->tr_off[u + 1]; t++) {
+            double cu = g->cl_cost[e];
+            for (tr = g->tr_off[u]; tr < g->tr_off[u + 1]; tr++) {
                 int v, slot;
-                if (!edge_reads(g, t, c))
+                if (!g->tr_reads[(size_t)tr * g->nchars + c])
                     continue;
-                v = g->tr_target[t];
-                slot = g->scratch[v];
-                if (slot < 0) {
-                    if (!(nc < INFINITY))
-                        continue;
-                    if (kernel_room(tr, 1) < 0)
-                        goto fail;
-                    slot = g->scratch[v] = tr->k_len++;
-                    tr->k_state[slot] = v;
-                    tr->k_cost[slot] = nc;
-                } else if (nc < tr->k_cost[slot]) {
-                    tr->k_cost[slot] = nc;
+                v = g->tr_target[tr];
+                slot = g->scratch2[v];
+                if (slot < 0) {  /* _keep_cheapest: the first, or a strictly cheaper one */
+                    if (g->mv_n == g->mv_cap) {
+                        int cap = g->mv_cap ? 2 * g->mv_cap : 1024;
+                        int *ms = (int *)realloc(g->mv_state, sizeof(int) * cap);
+                        double *mc;
+                        if (ms)
+                            g->mv_state = ms;
+                        mc = ms ? (double *)realloc(g->mv_cost, sizeof(double) * cap) : NULL;
+                        if (!mc) {
+                            for (i = begin; i < g->mv_n; i++)
+                                g->scratch2[g->mv_state[i]] = -1;
+                            g->mv_n = begin;
+                            return -1;
+                        }
+                        g->mv_cost = mc;
+                        g->mv_cap = cap;
+                    }
+                    slot = g->scratch2[v] = g->mv_n++;
+                    g->mv_state[slot] = v;
+                    g->mv_cost[slot] = cu;
+                } else if (cu < g->mv_cost[slot]) {
+                    g->mv_cost[slot] = cu;
                 }
             }
         }
+        for (i = begin; i < g->mv_n; i++)
+            g->scratch2[g->mv_state[i]] = -1;
+        g->mv_start[key] = begin;
+        g->mv_len[key] = g->mv_n - begin;
     }
-    p = &tr->node[x];  /* (the trie did not move, but keep the pointer honest) */
+    *start = g->mv_start[key];
+    return g->mv_len[key];
+}
+
+/* Grammar.step(kernel of the parent, ch) into node x's kernel ({}: dead), and its least cost. */
+static int step(Tables *g, Trie *tr, int x)
+{
+    Prefix *p = &tr->node[x];
+    const Prefix *up = &tr->node[p->parent];
+    int i, j, start = tr->k_len, c = p->cid;
+    p->stepped = 1;
+    for (i = up->kernel_off; i < up->kernel_off + up->kernel_len; i++) {
+        double cost = tr->k_cost[i];
+        int first, n = moves(g, tr->k_state[i], c, &first);
+        if (n < 0)
+            goto fail;
+        for (j = first; j < first + n; j++) {
+            int v = g->mv_state[j], slot = g->scratch[v];
+            double nc = cost + g->mv_cost[j];
+            if (slot < 0) {
+                if (!(nc < INFINITY))
+                    continue;
+                if (kernel_room(tr, 1) < 0)
+                    goto fail;
+                slot = g->scratch[v] = tr->k_len++;
+                tr->k_state[slot] = v;
+                tr->k_cost[slot] = nc;
+            } else if (nc < tr->k_cost[slot]) {
+                tr->k_cost[slot] = nc;
+            }
+        }
+    }
     p->kernel_off = start;
     p->kernel_len = tr->k_len - start;
     for (i = start; i < tr->k_len; i++)
@@ -657,7 +730,7 @@ static void merge_sort(int *idx, int *tmp, const double *key, int n)
 }
 
 /* ctc._rank: the next beam, in the heap's array order. Returns -1 on lack of memory. */
-static int rank(const Tables *g, Trie *tr, Beams *nxt, Beams *beams, int beam, double prior_weight,
+static int rank(Tables *g, Trie *tr, Beams *nxt, Beams *beams, int beam, double prior_weight,
                 double *lp, int *order, int *tmp, Entry *kept)
 {
     int i, nk = 0;
