@@ -41,6 +41,10 @@ typedef struct {
     unsigned char *has_acc;
     PyObject *names;     /* label id -> format name */
     unsigned char *readable;  /* n x nchars: Grammar._reads(s, c) is not empty */
+    /* Grammar._closure_list(s, c), built on first use: the eclosure entries (indices into cl_*)
+     * whose state can read c; cf_len[s * nchars + c] -1 until then. cl_accept[s]: the entry of
+     * the accepting state in eclosure(s), -1 when none (the end's closure) */
+    int *cf_start, *cf_len, *cf_entry, cf_n, cf_cap, *cl_accept;
     /* Grammar._moves_from(s)[c], built on first use: mv_len[s * nchars + c] -1 until then */
     int *mv_start, *mv_len, *mv_state, mv_n, mv_cap;
     double *mv_cost;
@@ -60,6 +64,7 @@ static void tables_free(PyObject *capsule)
     free(g->cp); free(g->least); free(g->acc); free(g->has_acc); free(g->scratch);
     free(g->readable); free(g->mv_start); free(g->mv_len); free(g->mv_state); free(g->mv_cost);
     free(g->scratch2); free(g->layer_state); free(g->layer_path); free(g->layer_cost);
+    free(g->cf_start); free(g->cf_len); free(g->cf_entry); free(g->cl_accept);
     Py_XDECREF(g->names);
     free(g);
 }
@@ -118,6 +123,20 @@ static double *double_array(PyObject *seq_in)
     }
     Py_DECREF(seq);
     return out;
+}
+
+/* Room for `more` ints at the end of a growing array; 0, or -1 on lack of memory. */
+static int grow_ints(int **arr, int *cap, int len, int more)
+{
+    if (len + more > *cap) {
+        int want = 2 * (len + more) > 1024 ? 2 * (len + more) : 1024;
+        int *grown = (int *)realloc(*arr, sizeof(int) * want);
+        if (!grown)
+            return -1;
+        *arr = grown;
+        *cap = want;
+    }
+    return 0;
 }
 
 /* Whether edge `tr` reads character id c (an id past the table reads nothing). */
@@ -218,8 +237,12 @@ static PyObject *tables(PyObject *self, PyObject *args)
     g->layer_state = (int *)malloc(sizeof(int) * 3 * g->n);
     g->layer_path = (int *)malloc(sizeof(int) * 3 * g->n);
     g->layer_cost = (double *)malloc(sizeof(double) * 3 * g->n);
+    g->cf_start = (int *)malloc(sizeof(int) * ((size_t)g->n * g->nchars + 1));
+    g->cf_len = (int *)malloc(sizeof(int) * ((size_t)g->n * g->nchars + 1));
+    g->cl_accept = (int *)malloc(sizeof(int) * g->n);
     if (!g->cp || !g->tr_reads || !g->has_acc || !g->scratch || !g->scratch2 || !g->readable
-        || !g->mv_start || !g->mv_len || !g->layer_state || !g->layer_path || !g->layer_cost) {
+        || !g->mv_start || !g->mv_len || !g->layer_state || !g->layer_path || !g->layer_cost
+        || !g->cf_start || !g->cf_len || !g->cl_accept) {
         Py_DECREF(capsule);
         return PyErr_NoMemory();
     }
@@ -228,7 +251,14 @@ static PyObject *tables(PyObject *self, PyObject *args)
     for (i = 0; i < g->n; i++)
         g->scratch[i] = g->scratch2[i] = -1;
     for (i = 0; i < g->n * g->nchars; i++)
-        g->mv_len[i] = -1;
+        g->mv_len[i] = g->cf_len[i] = -1;
+    for (i = 0; i < g->n; i++) {
+        int e;
+        g->cl_accept[i] = -1;
+        for (e = g->cl_off[i]; e < g->cl_off[i + 1]; e++)
+            if (g->cl_state[e] == g->accept)
+                g->cl_accept[i] = e;
+    }
     for (i = 0; i < g->n; i++) {
         int c, tr, t;
         double swap;
@@ -289,35 +319,73 @@ static void layer_seal(const Tables *g, Layer *l)
         g->scratch[l->state[i]] = -1;
 }
 
+/* Grammar._closure_list(s, c): sets *first to the entries of eclosure(s) whose state can read
+ * character id c (all of them for the space, which may be dropped anywhere; the accepting state's
+ * for the end, c < 0), in eclosure's order, and returns how many (-1: no memory). The space's and
+ * the end's are ranges of the closure itself; the others are built once per state and character. */
+static int closure_list(Tables *g, int s, int c, const int **first, int *from)
+{
+    size_t key = (size_t)s * g->nchars + c;
+    int e;
+    *first = NULL;
+    *from = 0;
+    if (c < 0) {
+        *from = g->cl_accept[s];
+        return *from >= 0;
+    }
+    if (c == g->space) {
+        *from = g->cl_off[s];
+        return g->cl_off[s + 1] - g->cl_off[s];
+    }
+    if (c >= g->nchars)
+        return 0;
+    if (g->cf_len[key] < 0) {
+        int begin = g->cf_n;
+        for (e = g->cl_off[s]; e < g->cl_off[s + 1]; e++) {
+            if (!g->readable[(size_t)g->cl_state[e] * g->nchars + c])
+                continue;
+            if (grow_ints(&g->cf_entry, &g->cf_cap, g->cf_n, 1) < 0) {
+                g->cf_n = begin;
+                return -1;
+            }
+            g->cf_entry[g->cf_n++] = e;
+        }
+        g->cf_start[key] = begin;
+        g->cf_len[key] = g->cf_n - begin;
+    }
+    *first = g->cf_entry + g->cf_start[key];
+    return g->cf_len[key];
+}
+
 /* Grammar.closure(layer, then): into every state of each state's closure that can read character
  * id c (every state when c is the space, the accepting state only when c < 0: the end), the
  * cheapest way, labels added to the path as they are met. */
-static int closure(const Tables *g, const Layer *in, int c, Layer *out, Paths *paths)
+static int closure(Tables *g, const Layer *in, int c, Layer *out, Paths *paths)
 {
-    int i, e, k;
+    int i, j, k, count, from;
+    const int *list;
     out->len = 0;
     for (i = 0; i < in->len; i++) {
-        int s = in->state[i];
         double cost = in->cost[i];
-        for (e = g->cl_off[s]; e < g->cl_off[s + 1]; e++) {
-            int t = g->cl_state[e], slot;
-            double nc;
-            if (c < 0 ? t != g->accept
-                      : (c != g->space && (c >= g->nchars || !g->readable[(size_t)t * g->nchars + c])))
-                continue;
-            nc = cost + g->cl_cost[e];
-            slot = g->scratch[t];
+        if ((count = closure_list(g, in->state[i], c, &list, &from)) < 0)
+            goto fail;
+        for (j = 0; j < count; j++) {
+            int e = list ? list[j] : from + j, t = g->cl_state[e], slot = g->scratch[t];
+            double nc = cost + g->cl_cost[e];
             if (slot < 0 || nc < out->cost[slot]) {
                 int into = in->path[i];
                 for (k = g->cl_lab_off[e]; k < g->cl_lab_off[e + 1]; k++)
                     if ((into = path_add(paths, into, NO_CHAR, g->lab[k])) == -2)
-                        return -1;
+                        goto fail;
                 layer_keep(g, out, t, nc, into);
             }
         }
     }
     layer_seal(g, out);
     return 0;
+fail:
+    layer_seal(g, out);
+    return -1;
 }
 
 /* (text, cost, [format names]) of a path, as formats._unwind. */
@@ -814,7 +882,7 @@ static int best_prefix(const Tables *g, const Trie *tr, const Beams *beams, doub
 
 /* One step with candidates (ctc.constrained's `else` branch): every path's probability summed
  * into its prefix. */
-static int grow(Trie *tr, const Beams *beams, Beams *nxt, const double *row, const int *ks, int nk,
+static int grow(Trie *tr, const Beams *beams, Beams *nxt, const float *row, const int *ks, int nk,
                 const Py_UCS4 *cp, const int *cids)
 {
     int b, j, fresh;
@@ -850,7 +918,7 @@ static int grow(Trie *tr, const Beams *beams, Beams *nxt, const double *row, con
 /* A run of blank steps from step t (the row already taken) to `end` (ctc.constrained's first
  * branch): summed at once unless that makes two prefixes tie, then one step only. Returns the
  * next step. */
-static int blanks(Trie *tr, const Beams *beams, Beams *nxt, const double *logp, int C, int t, int end)
+static int blanks(Trie *tr, const Beams *beams, Beams *nxt, const float *logp, int C, int t, int end)
 {
     int b, i, j, tie = 0, step;
     nxt->len = 0;
@@ -874,42 +942,50 @@ static int blanks(Trie *tr, const Beams *beams, Beams *nxt, const double *logp, 
     return t;
 }
 
-/* constrained(tables, logp, steps, classes, cp, cids, beam, prior_weight) -> the best accepted
- * prefix or None. logp: T x C float64 (C-contiguous buffer); (steps[i], classes[i]): the classes
- * at or above `prune`, by step then class; cp[k], cids[k]: class k's upper-case code point and
- * character id. ctc.constrained, step for step. */
+/* constrained(tables, probs, logp, prune, cp, cids, beam, prior_weight) -> the best accepted
+ * prefix or None. probs and logp = log(max(probs, 1e-12)): T x C float32 as numpy made them (the
+ * Python code reads the same numbers as doubles); a class is a candidate at a step when its
+ * probability is at least `prune` compared in float32, as numpy compares a float32 array with a
+ * Python float. cp[k], cids[k]: class k's upper-case code point and character id.
+ * ctc.constrained, step for step. */
 static PyObject *constrained(PyObject *self, PyObject *args)
 {
-    PyObject *capsule, *logp_obj, *steps_in, *classes_in, *cp_in, *cids_in, *result = NULL;
-    Py_buffer view;
+    PyObject *capsule, *probs_obj, *logp_obj, *cp_in, *cids_in, *result = NULL;
+    Py_buffer pv, lv;
     Tables *g;
-    int beam, T, C, t, i, cap, *steps = NULL, *classes = NULL, *cp_int = NULL, *cids = NULL;
+    int beam, T = 0, C = 0, t, k, i, cap, *classes = NULL, *cp_int = NULL, *cids = NULL;
     int *cand_off = NULL, *order = NULL, *tmp = NULL;
-    Py_ssize_t ncand, ncp, ncid;
-    double prior_weight, *lp = NULL;
-    const double *logp;
+    Py_ssize_t ncp, ncid;
+    double prior_weight, prune, *lp = NULL;
+    float prune32;
+    const float *logp, *probs;
     Py_UCS4 *cp = NULL;
     Trie tr = {0};
     Beams beams = {0}, nxt = {0};
     Entry *kept = NULL;
     (void)self;
-    if (!PyArg_ParseTuple(args, "OOOOOOid", &capsule, &logp_obj, &steps_in, &classes_in, &cp_in,
-                          &cids_in, &beam, &prior_weight))
+    if (!PyArg_ParseTuple(args, "OOOdOOid", &capsule, &probs_obj, &logp_obj, &prune, &cp_in, &cids_in,
+                          &beam, &prior_weight))
         return NULL;
     if (!(g = (Tables *)PyCapsule_GetPointer(capsule, CAPSULE)))
         return NULL;
-    if (PyObject_GetBuffer(logp_obj, &view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | PyBUF_ND) < 0)
+    if (PyObject_GetBuffer(probs_obj, &pv, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | PyBUF_ND) < 0)
         return NULL;
-    if (view.ndim != 2 || view.itemsize != sizeof(double) || strcmp(view.format, "d") != 0 || beam < 1) {
-        PyBuffer_Release(&view);
-        PyErr_SetString(PyExc_ValueError, "ocr._decode.constrained: logp must be T x C float64, beam >= 1");
+    if (PyObject_GetBuffer(logp_obj, &lv, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | PyBUF_ND) < 0) {
+        PyBuffer_Release(&pv);
         return NULL;
     }
-    T = (int)view.shape[0];
-    C = (int)view.shape[1];
-    logp = (const double *)view.buf;
-    if (!(steps = int_array(steps_in, &ncand)) || !(classes = int_array(classes_in, NULL))
-        || !(cp_int = int_array(cp_in, &ncp)) || !(cids = int_array(cids_in, &ncid)))
+    if (pv.ndim != 2 || lv.ndim != 2 || strcmp(pv.format, "f") || strcmp(lv.format, "f")
+        || lv.shape[0] != pv.shape[0] || lv.shape[1] != pv.shape[1] || beam < 1) {
+        PyErr_SetString(PyExc_ValueError, "ocr._decode.constrained: probs and logp T x C float32, beam >= 1");
+        goto done;
+    }
+    T = (int)pv.shape[0];
+    C = (int)pv.shape[1];
+    probs = (const float *)pv.buf;
+    logp = (const float *)lv.buf;
+    prune32 = (float)prune;
+    if (!(cp_int = int_array(cp_in, &ncp)) || !(cids = int_array(cids_in, &ncid)))
         goto done;
     if (ncp < C || ncid < C) {
         PyErr_SetString(PyExc_ValueError, "ocr._decode.constrained: one code point per class");
@@ -917,6 +993,7 @@ static PyObject *constrained(PyObject *self, PyObject *args)
     }
     cp = (Py_UCS4 *)malloc(sizeof(Py_UCS4) * ncp);
     cand_off = (int *)calloc(T + 1, sizeof(int));
+    classes = (int *)malloc(sizeof(int) * ((size_t)T * C + 1));
     /* nxt holds each beam prefix and one child per candidate class at most */
     cap = beam * (C + 1) + 1;
     nxt.node = (int *)malloc(sizeof(int) * cap);
@@ -931,22 +1008,19 @@ static PyObject *constrained(PyObject *self, PyObject *args)
     kept = (Entry *)malloc(sizeof(Entry) * beam);
     tr.cap = 256;
     tr.node = (Prefix *)malloc(sizeof(Prefix) * tr.cap);
-    if (!cp || !cand_off || !nxt.node || !nxt.pb || !nxt.pnb || !beams.node || !beams.pb
+    if (!cp || !cand_off || !classes || !nxt.node || !nxt.pb || !nxt.pnb || !beams.node || !beams.pb
         || !beams.pnb || !lp || !order || !tmp || !kept || !tr.node || kernel_room(&tr, 16) < 0) {
         PyErr_NoMemory();
         goto done;
     }
     for (i = 0; i < ncp; i++)
         cp[i] = (Py_UCS4)cp_int[i];
-    for (i = 0; i < ncand; i++) {  /* per step: its candidates, classes[cand_off[t]..cand_off[t+1]) */
-        if (steps[i] < 0 || steps[i] >= T || classes[i] < 1 || classes[i] >= C) {
-            PyErr_SetString(PyExc_ValueError, "ocr._decode.constrained: a candidate out of range");
-            goto done;
-        }
-        cand_off[steps[i] + 1]++;
+    for (t = 0, i = 0; t < T; t++) {  /* per step its candidates: classes[cand_off[t]..cand_off[t+1]) */
+        for (k = 1; k < C; k++)
+            if (probs[(size_t)t * C + k] >= prune32)
+                classes[i++] = k;
+        cand_off[t + 1] = i;
     }
-    for (t = 0; t < T; t++)
-        cand_off[t + 1] += cand_off[t];
     /* the empty prefix: the start state's kernel */
     tr.len = 1;
     tr.node[0].parent = -1;
@@ -969,7 +1043,7 @@ static PyObject *constrained(PyObject *self, PyObject *args)
     t = 0;
     while (t < T) {
         int nc = cand_off[t + 1] - cand_off[t];
-        const double *row = logp + (size_t)t * C;
+        const float *row = logp + (size_t)t * C;
         t++;
         if (!nc) {
             int end = t;
@@ -993,8 +1067,9 @@ static PyObject *constrained(PyObject *self, PyObject *args)
         result = prefix_str(&tr, i);
     }
 done:
-    PyBuffer_Release(&view);
-    free(steps); free(classes); free(cp_int); free(cids); free(cp); free(cand_off);
+    PyBuffer_Release(&pv);
+    PyBuffer_Release(&lv);
+    free(classes); free(cp_int); free(cids); free(cp); free(cand_off);
     free(nxt.node); free(nxt.pb); free(nxt.pnb); free(beams.node); free(beams.pb); free(beams.pnb);
     free(lp); free(order); free(tmp); free(kept); free(tr.node); free(tr.k_state); free(tr.k_cost);
     return result;

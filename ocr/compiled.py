@@ -83,10 +83,10 @@ class Packed(object):
         """Grammar.correct(text), given char_ids(text)."""
         return _decode.correct(self.tables, text, ids)
 
-    def constrained(self, logp, steps, classes, per_class, beam, prior_weight):
-        """ctc.constrained's search: logp T x C float64; (steps[i], classes[i]) the candidates by
-        step then class; per_class what `classes(charset)` gives."""
-        return _decode.constrained(self.tables, logp, steps, classes, per_class[0], per_class[1], beam, prior_weight)
+    def constrained(self, probs, logp, prune, per_class, beam, prior_weight):
+        """ctc.constrained's search: probs and logp T x C float32 (C order); per_class what
+        `classes(charset)` gives."""
+        return _decode.constrained(self.tables, probs, logp, prune, per_class[0], per_class[1], beam, prior_weight)
 
     def classes(self, charset):
         """(code point, character id) of each class's upper case, or None when one is not one

@@ -171,10 +171,11 @@ def constrained(probs, charset, grammar, beam=8, prune=1e-3, prior_weight=1.0):
     grammar's `packed` tables); this is its reference and fallback."""
     fast = grammar.packed()
     classes = fast.classes(charset) if fast is not None and beam >= 1 else None
-    if classes is not None and len(classes[0]) >= probs.shape[1]:
-        steps, ks = np.nonzero(probs[:, 1:] >= prune)
-        logp = np.ascontiguousarray(np.log(np.maximum(probs, 1e-12)), dtype=np.float64)
-        return fast.constrained(logp, steps.tolist(), (ks + 1).tolist(), classes, beam, prior_weight)
+    # (float32 probabilities and a Python number for `prune`: numpy compares them in float32, so does C)
+    if classes is not None and len(classes[0]) >= probs.shape[1] and probs.dtype == np.float32 \
+            and type(prune) in (int, float):
+        probs = np.ascontiguousarray(probs)
+        return fast.constrained(probs, np.log(np.maximum(probs, 1e-12)), prune, classes, beam, prior_weight)
     logp = np.log(np.maximum(probs, 1e-12)).tolist()
     upper = [ch.upper() for ch in charset]
     cands_at = [[] for _ in range(probs.shape[0])]  # per step: (class, character) above `prune`
