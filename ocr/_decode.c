@@ -1076,17 +1076,86 @@ done:
 }
 
 /* --- ctc.align -------------------------------------------------------------------------------- */
-/* numpy's argmax of a float32 row: the first maximum (the first NaN, were there one). */
+/* numpy's argmax of a float32 row: the first maximum, or the first NaN were there one (a NaN
+ * never compares greater, so it is looked for only when the row holds one). */
 static int argmax_row(const float *row, int C)
 {
-    int k, best = 0;
-    for (k = 0; k < C; k++) {
-        if (row[k] != row[k])
-            return k;
-        if (row[k] > row[best])
+    int k, best = 0, nan = 0;
+    float top = row[0];
+    for (k = 1; k < C; k++) {
+        float v = row[k];
+        nan |= v != v;
+        if (v > top) {
+            top = v;
             best = k;
+        }
     }
+    if (nan || top != top)
+        for (k = 0; k < C; k++)
+            if (row[k] != row[k])
+                return k;
     return best;
+}
+
+/* greedy(probs, best_frame) -> (labels, per-label probability): ctc.greedy for float32 T x C
+ * (T >= 1). A label starts where the best class is no blank and differs from the frame before;
+ * its probability is its run's best frame, or its first frame when not best_frame. */
+static PyObject *greedy(PyObject *self, PyObject *args)
+{
+    PyObject *probs_obj, *labels = NULL, *conf = NULL, *result = NULL;
+    Py_buffer pv;
+    int best_frame, T, C, t, n = 0, prev = 0, *lab = NULL;
+    float *best = NULL;
+    const float *probs;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "Op", &probs_obj, &best_frame))
+        return NULL;
+    if (PyObject_GetBuffer(probs_obj, &pv, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | PyBUF_ND) < 0)
+        return NULL;
+    if (pv.ndim != 2 || strcmp(pv.format, "f") || pv.shape[0] < 1 || pv.shape[1] < 1) {
+        PyErr_SetString(PyExc_ValueError, "ocr._decode.greedy: probs T x C float32, T, C >= 1");
+        goto done;
+    }
+    T = (int)pv.shape[0];
+    C = (int)pv.shape[1];
+    probs = (const float *)pv.buf;
+    lab = (int *)malloc(sizeof(int) * T);
+    best = (float *)malloc(sizeof(float) * T);
+    if (!lab || !best) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (t = 0; t < T; t++) {
+        int k = argmax_row(probs + (size_t)t * C, C);
+        float p = probs[(size_t)t * C + k];
+        if (k != 0 && k != prev) {
+            lab[n] = k;
+            best[n++] = p;
+        } else if (k != 0 && best_frame && (p > best[n - 1] || p != p)) {
+            best[n - 1] = p;  /* a NaN stays, as in np.maximum */
+        }
+        prev = k;
+    }
+    if (!(labels = PyList_New(n)) || !(conf = PyList_New(n)))
+        goto done;
+    for (t = 0; t < n; t++) {
+        PyObject *k = PyLong_FromLong(lab[t]), *p = PyFloat_FromDouble((double)best[t]);
+        if (!k || !p) {
+            Py_XDECREF(k);
+            Py_XDECREF(p);
+            goto done;
+        }
+        PyList_SET_ITEM(labels, t, k);
+        PyList_SET_ITEM(conf, t, p);
+    }
+    result = Py_BuildValue("(OO)", labels, conf);
+done:
+    PyBuffer_Release(&pv);
+    Py_XDECREF(labels);
+    Py_XDECREF(conf);
+    free(lab);
+    free(best);
+    return result;
 }
 
 /* ctc._top_path: when the frames' best path reads `labels` and beats, frame by frame, every
@@ -1125,7 +1194,8 @@ static int top_path(const float *probs, const float *logp, int T, int C, const i
 
 /* align(probs, logp, ext, skip) -> (per-label probabilities, log-probability) or None: ctc.align
  * for a non-empty label sequence given ctc._extended's ext, logp (T x S float32) and skip (one
- * byte a state), the top path first, else the Viterbi search and its way back. */
+ * byte a state), the top path first, else the Viterbi search and its way back; NotImplemented
+ * when logp holds a NaN (the Python code then decides). */
 static PyObject *align(PyObject *self, PyObject *args)
 {
     PyObject *probs_obj, *logp_obj, *ext_in, *result = NULL, *list;
@@ -1165,6 +1235,12 @@ static PyObject *align(PyObject *self, PyObject *args)
     if (!top_path(probs, logp, T, C, ext, S, conf, &total)) {
         /* Forward scores of every step, as ctc.align's: sc[t][s + 2], two -inf columns first. */
         int W = S + 2;
+        for (t = 0; t < T * S; t++)
+            if (logp[t] != logp[t]) {  /* NaN probabilities: numpy's maximum spreads them; Python decides */
+                Py_INCREF(Py_NotImplemented);
+                result = Py_NotImplemented;
+                goto done;
+            }
         memset(conf, 0, sizeof(double) * L);  /* the failed top path may have written some */
         sc = (double *)malloc(sizeof(double) * (size_t)T * W);
         jump = (double *)malloc(sizeof(double) * S);
@@ -1235,6 +1311,7 @@ static PyMethodDef methods[] = {
     {"correct", correct, METH_VARARGS, "Grammar.correct over packed tables."},
     {"constrained", constrained, METH_VARARGS, "ctc.constrained's beam over packed tables."},
     {"align", align, METH_VARARGS, "ctc.align over ctc._extended's tables."},
+    {"greedy", greedy, METH_VARARGS, "ctc.greedy for float32 probabilities."},
     {NULL, NULL, 0, NULL}
 };
 

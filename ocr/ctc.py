@@ -19,7 +19,11 @@ from . import compiled
 def greedy(probs, best_frame=True):
     """probs T x C (class 0 blank) -> (label indices, per-label probability: its best frame, or
     the first frame of its run when not `best_frame`). In numpy: a label starts where the best
-    class is no blank and differs from the frame before; its run lasts while that class does."""
+    class is no blank and differs from the frame before; its run lasts while that class does.
+    The compiled decoder reads float32 rows the same way (ocr/_decode.c)."""
+    fast = compiled.module()
+    if fast is not None and probs.dtype == np.float32 and probs.ndim == 2 and probs.size:
+        return fast.greedy(np.ascontiguousarray(probs), best_frame)
     idx = probs.argmax(axis=1)
     prev = np.zeros_like(idx)
     prev[1:] = idx[:-1]
@@ -57,7 +61,9 @@ def align(probs, labels):
     fast = compiled.module()
     if fast is not None and T and probs.dtype == np.float32 and logp.dtype == np.float32:
         # the same top path and search in C (ocr/_decode.c), on these same numpy tables
-        return fast.align(np.ascontiguousarray(probs), np.ascontiguousarray(logp), ext, skip.tobytes())
+        aligned = fast.align(np.ascontiguousarray(probs), np.ascontiguousarray(logp), ext, skip.tobytes())
+        if aligned is not NotImplemented:  # (NaN probabilities: the code below decides)
+            return aligned
     top = _top_path(probs, labels, ext, logp)
     if top is not None:
         return top
