@@ -1,13 +1,15 @@
 /* The format-aware decoder's hot loops in C: Grammar.correct (ocr/formats.py) and the constrained
- * CTC beam (ocr/ctc.py `constrained`), over tables ocr/compiled.py packs once per Grammar.
+ * CTC beam (ocr/ctc.py `constrained`), over tables ocr/compiled.py packs once per Grammar; and
+ * ctc.greedy and ctc.align on float32 probabilities (numpy's own log tables passed in).
  *
  * This is an accelerator of those Python functions, not a second decoder: they stay the reference
  * and the fallback, and every choice here follows theirs so the reads are the same bit for bit --
  * dict insertion order (a state or prefix keeps its first slot), strict `<` between equal costs,
  * Python's stable sort, the heap of (score, prefix) with heapq's sift order and tuple comparison,
  * and `_logadd` in its exact form. Doubles are added in the same order as the Python code adds
- * them, and the build turns floating-point contraction off (setup.py, ocr/compiled.py): a fused
- * multiply-add would round differently from Python's `a - w * b`.
+ * them, and the build turns floating-point contraction off (ocr/build_ext.py's CFLAGS, which
+ * setup.py uses too): a fused multiply-add would round differently from Python's `a - w * b`.
+ * Logarithms are numpy's (float32) or libm's log/exp, which Python's math module calls.
  *
  * Only long-stable CPython API is used (3.6 on the Nano's aarch64 to 3.11+ here). The GIL is held
  * throughout and no Python code runs inside a loop, so the scratch arrays in the tables are safe.
@@ -175,7 +177,7 @@ static int next_read(const Tables *g, int s, int c, int *tr, double *swap, Py_UC
 
 /* tables(n, start, accept, nchars, space, sub_cost, drop_cost, cl_off, cl_state, cl_cost,
  *        cl_lab_off, lab, tr_off, tr_target, tr_reads (bytes), lk_off, lk_alt, cp, least,
- *        acc, has_acc (bytes), names) -> capsule. ocr/compiled.py `pack` is the only caller. */
+ *        acc, has_acc (bytes), names) -> capsule. ocr/compiled.py's Packed is the only caller. */
 static PyObject *tables(PyObject *self, PyObject *args)
 {
     Tables *g;
