@@ -71,29 +71,32 @@ static void tables_free(PyObject *capsule)
     free(g);
 }
 
-/* A Python sequence of ints -> a malloc'd array (NULL and an exception on error). */
-static int *int_array(PyObject *seq_in, Py_ssize_t *len)
+/* A Python sequence of ints (as_double 0) or floats (1) -> a malloc'd array of int or double, its
+ * length in *len when len is not NULL (NULL and an exception on error). */
+static void *number_array(PyObject *seq_in, int as_double, Py_ssize_t *len)
 {
-    PyObject *seq = PySequence_Fast(seq_in, "expected a sequence of ints");
+    PyObject *seq = PySequence_Fast(seq_in, "expected a sequence of numbers");
     Py_ssize_t i, n;
-    int *out;
+    void *out;
     if (!seq)
         return NULL;
     n = PySequence_Fast_GET_SIZE(seq);
-    out = (int *)malloc(sizeof(int) * (n ? n : 1));
+    out = malloc((as_double ? sizeof(double) : sizeof(int)) * (n ? n : 1));
     if (!out) {
         Py_DECREF(seq);
-        PyErr_NoMemory();
-        return NULL;
+        return PyErr_NoMemory();
     }
     for (i = 0; i < n; i++) {
-        long v = PyLong_AsLong(PySequence_Fast_GET_ITEM(seq, i));
-        if (v == -1 && PyErr_Occurred()) {
+        PyObject *item = PySequence_Fast_GET_ITEM(seq, i);
+        if (as_double)
+            ((double *)out)[i] = PyFloat_AsDouble(item);
+        else
+            ((int *)out)[i] = (int)PyLong_AsLong(item);
+        if (PyErr_Occurred()) {
             free(out);
             Py_DECREF(seq);
             return NULL;
         }
-        out[i] = (int)v;
     }
     Py_DECREF(seq);
     if (len)
@@ -101,31 +104,8 @@ static int *int_array(PyObject *seq_in, Py_ssize_t *len)
     return out;
 }
 
-static double *double_array(PyObject *seq_in)
-{
-    PyObject *seq = PySequence_Fast(seq_in, "expected a sequence of floats");
-    Py_ssize_t i, n;
-    double *out;
-    if (!seq)
-        return NULL;
-    n = PySequence_Fast_GET_SIZE(seq);
-    out = (double *)malloc(sizeof(double) * (n ? n : 1));
-    if (!out) {
-        Py_DECREF(seq);
-        PyErr_NoMemory();
-        return NULL;
-    }
-    for (i = 0; i < n; i++) {
-        out[i] = PyFloat_AsDouble(PySequence_Fast_GET_ITEM(seq, i));
-        if (out[i] == -1.0 && PyErr_Occurred()) {
-            free(out);
-            Py_DECREF(seq);
-            return NULL;
-        }
-    }
-    Py_DECREF(seq);
-    return out;
-}
+#define int_array(seq, len) ((int *)number_array((seq), 0, (len)))
+#define double_array(seq) ((double *)number_array((seq), 1, NULL))
 
 /* Room for `more` ints at the end of a growing array; 0, or -1 on lack of memory. */
 static int grow_ints(int **arr, int *cap, int len, int more)
@@ -137,6 +117,26 @@ static int grow_ints(int **arr, int *cap, int len, int more)
             return -1;
         *arr = grown;
         *cap = want;
+    }
+    return 0;
+}
+
+/* Views of one or two C-contiguous 2-D float32 arrays (b NULL: one only); -1 and an exception
+ * when one is not such an array (then nothing is held). */
+static int float_matrices(const char *who, PyObject *a, Py_buffer *av, PyObject *b, Py_buffer *bv)
+{
+    if (PyObject_GetBuffer(a, av, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | PyBUF_ND) < 0)
+        return -1;
+    if (b && PyObject_GetBuffer(b, bv, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | PyBUF_ND) < 0) {
+        PyBuffer_Release(av);
+        return -1;
+    }
+    if (av->ndim != 2 || strcmp(av->format, "f") || (b && (bv->ndim != 2 || strcmp(bv->format, "f")))) {
+        PyErr_Format(PyExc_ValueError, "ocr._decode.%s: expected C-contiguous 2-D float32 arrays", who);
+        PyBuffer_Release(av);
+        if (b)
+            PyBuffer_Release(bv);
+        return -1;
     }
     return 0;
 }
@@ -971,15 +971,10 @@ static PyObject *constrained(PyObject *self, PyObject *args)
         return NULL;
     if (!(g = (Tables *)PyCapsule_GetPointer(capsule, CAPSULE)))
         return NULL;
-    if (PyObject_GetBuffer(probs_obj, &pv, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | PyBUF_ND) < 0)
+    if (float_matrices("constrained", probs_obj, &pv, logp_obj, &lv) < 0)
         return NULL;
-    if (PyObject_GetBuffer(logp_obj, &lv, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | PyBUF_ND) < 0) {
-        PyBuffer_Release(&pv);
-        return NULL;
-    }
-    if (pv.ndim != 2 || lv.ndim != 2 || strcmp(pv.format, "f") || strcmp(lv.format, "f")
-        || lv.shape[0] != pv.shape[0] || lv.shape[1] != pv.shape[1] || beam < 1) {
-        PyErr_SetString(PyExc_ValueError, "ocr._decode.constrained: probs and logp T x C float32, beam >= 1");
+    if (lv.shape[0] != pv.shape[0] || lv.shape[1] != pv.shape[1] || beam < 1) {
+        PyErr_SetString(PyExc_ValueError, "ocr._decode.constrained: probs and logp of one shape, beam >= 1");
         goto done;
     }
     T = (int)pv.shape[0];
@@ -1112,10 +1107,10 @@ static PyObject *greedy(PyObject *self, PyObject *args)
     (void)self;
     if (!PyArg_ParseTuple(args, "Op", &probs_obj, &best_frame))
         return NULL;
-    if (PyObject_GetBuffer(probs_obj, &pv, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | PyBUF_ND) < 0)
+    if (float_matrices("greedy", probs_obj, &pv, NULL, NULL) < 0)
         return NULL;
-    if (pv.ndim != 2 || strcmp(pv.format, "f") || pv.shape[0] < 1 || pv.shape[1] < 1) {
-        PyErr_SetString(PyExc_ValueError, "ocr._decode.greedy: probs T x C float32, T, C >= 1");
+    if (pv.shape[0] < 1 || pv.shape[1] < 1) {
+        PyErr_SetString(PyExc_ValueError, "ocr._decode.greedy: probs T x C, T, C >= 1");
         goto done;
     }
     T = (int)pv.shape[0];
@@ -1210,21 +1205,16 @@ static PyObject *align(PyObject *self, PyObject *args)
     (void)self;
     if (!PyArg_ParseTuple(args, "OOOy#", &probs_obj, &logp_obj, &ext_in, &skip, &skip_len))
         return NULL;
-    if (PyObject_GetBuffer(probs_obj, &pv, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | PyBUF_ND) < 0)
+    if (float_matrices("align", probs_obj, &pv, logp_obj, &lv) < 0)
         return NULL;
-    if (PyObject_GetBuffer(logp_obj, &lv, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | PyBUF_ND) < 0) {
-        PyBuffer_Release(&pv);
-        return NULL;
-    }
     if (!(ext = int_array(ext_in, &S_in)))
         goto done;
     T = (int)pv.shape[0];
-    C = pv.ndim == 2 ? (int)pv.shape[1] : 0;
+    C = (int)pv.shape[1];
     S = (int)S_in;
     L = S / 2;
-    if (pv.ndim != 2 || lv.ndim != 2 || strcmp(pv.format, "f") || strcmp(lv.format, "f")
-        || lv.shape[0] != T || lv.shape[1] != S || skip_len != S || S < 3 || T < 1) {
-        PyErr_SetString(PyExc_ValueError, "ocr._decode.align: probs T x C, logp T x S float32, S >= 3");
+    if (lv.shape[0] != T || lv.shape[1] != S || skip_len != S || S < 3 || T < 1) {
+        PyErr_SetString(PyExc_ValueError, "ocr._decode.align: probs T x C, logp T x S, S >= 3");
         goto done;
     }
     probs = (const float *)pv.buf;
