@@ -3,7 +3,8 @@
 once. Those Python functions stay the reference and the fallback, with the same reads:
 
 - `module()` is the extension, or None when it is not built, was built for another table layout,
-  or KIT_PURE_PYTHON=1 asks for the pure-Python path (read at each call: tests switch it);
+  or KIT_PURE_PYTHON=1 asks for the pure-Python path (read once, into PURE: a lookup of the
+  environment per call was a tenth of decoding; tests set PURE);
 - `Packed(grammar)` is a grammar's tables in the extension's layout, built on first use.
 
 Runs on the Nano's Python 3.6 (ocr/build_ext.py builds the extension there; setup.py elsewhere).
@@ -11,6 +12,8 @@ Runs on the Nano's Python 3.6 (ocr/build_ext.py builds the extension there; setu
 import os
 
 TABLE_VERSION = 1  # ocr/_decode.c's VERSION: a module built from older source is not used
+
+PURE = bool(os.environ.get("KIT_PURE_PYTHON"))
 
 try:
     from . import _decode
@@ -20,7 +23,7 @@ except ImportError:
 
 def module():
     """The extension module, or None: pure Python."""
-    if os.environ.get("KIT_PURE_PYTHON") or _decode is None:
+    if PURE or _decode is None:
         return None
     return _decode if getattr(_decode, "VERSION", None) == TABLE_VERSION else None
 

@@ -30,13 +30,13 @@ needs_extension = pytest.mark.skipif(compiled._decode is None and not os.environ
 
 
 def both(fn, monkeypatch):
-    """fn() through the compiled decoder, then through pure Python."""
-    monkeypatch.delenv("KIT_PURE_PYTHON", raising=False)
+    """fn() through the compiled decoder, then through pure Python (what KIT_PURE_PYTHON=1 sets)."""
+    monkeypatch.setattr(compiled, "PURE", False)
     assert compiled.module() is not None
     fast = fn()
-    monkeypatch.setenv("KIT_PURE_PYTHON", "1")
+    monkeypatch.setattr(compiled, "PURE", True)
     slow = fn()
-    monkeypatch.delenv("KIT_PURE_PYTHON")
+    monkeypatch.setattr(compiled, "PURE", False)
     return fast, slow
 
 

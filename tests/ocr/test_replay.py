@@ -28,10 +28,8 @@ def replay(request):
 @pytest.fixture(params=["compiled", "pure"])
 def decoder(request, monkeypatch):
     """The decoding path the test reads through: the compiled decoder or pure Python."""
-    if request.param == "pure":
-        monkeypatch.setenv("KIT_PURE_PYTHON", "1")
-    else:
-        monkeypatch.delenv("KIT_PURE_PYTHON", raising=False)
+    monkeypatch.setattr(compiled, "PURE", request.param == "pure")  # what KIT_PURE_PYTHON=1 sets
+    if request.param == "compiled":
         if compiled.module() is None:
             if os.environ.get("KIT_CI"):
                 pytest.fail("ocr._decode is not built: CI must build it")
@@ -111,6 +109,7 @@ def test_sheared_profiles_are_bit_identical(replay):
 def test_the_compiled_and_pure_decoders_read_every_cached_line_alike(replay, monkeypatch):
     """Bit for bit (confidences too): the C loops follow the Python ones' every tie-break."""
     from ocr import postprocess
+    monkeypatch.setattr(compiled, "PURE", False)
     if compiled.module() is None:
         pytest.skip("ocr._decode is not built here")  # test_compiled.py fails that under CI
     engine = replay.engine
@@ -120,5 +119,5 @@ def test_the_compiled_and_pure_decoders_read_every_cached_line_alike(replay, mon
         return [(r.text, r.formats, r.how, r.char_probs) for r in
                 (postprocess.decode(p, engine.charset, engine.grammar) for p in lines_probs)]
     fast = reads()
-    monkeypatch.setenv("KIT_PURE_PYTHON", "1")
+    monkeypatch.setattr(compiled, "PURE", True)
     assert reads() == fast
