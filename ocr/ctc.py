@@ -13,11 +13,17 @@ import math
 
 import numpy as np
 
+from . import compiled
+
 
 def greedy(probs, best_frame=True):
     """probs T x C (class 0 blank) -> (label indices, per-label probability: its best frame, or
     the first frame of its run when not `best_frame`). In numpy: a label starts where the best
-    class is no blank and differs from the frame before; its run lasts while that class does."""
+    class is no blank and differs from the frame before; its run lasts while that class does.
+    The compiled decoder reads float32 rows the same way (ocr/_decode.c)."""
+    fast = compiled.module()
+    if fast is not None and probs.dtype == np.float32 and probs.ndim == 2 and probs.size:
+        return fast.greedy(np.ascontiguousarray(probs), best_frame)
     idx = probs.argmax(axis=1)
     prev = np.zeros_like(idx)
     prev[1:] = idx[:-1]
@@ -52,6 +58,12 @@ def align(probs, labels):
         return [], float(np.log(np.maximum(probs[:, 0], 1e-12)).sum())
     T = probs.shape[0]
     ext, logp, skip = _extended(probs, labels)
+    fast = compiled.module()
+    if fast is not None and T and probs.dtype == np.float32 and logp.dtype == np.float32:
+        # the same top path and search in C (ocr/_decode.c), on these same numpy tables
+        aligned = fast.align(np.ascontiguousarray(probs), np.ascontiguousarray(logp), ext, skip.tobytes())
+        if aligned is not NotImplemented:  # (NaN probabilities: the code below decides)
+            return aligned
     top = _top_path(probs, labels, ext, logp)
     if top is not None:
         return top
@@ -160,7 +172,16 @@ def constrained(probs, charset, grammar, beam=8, prune=1e-3, prior_weight=1.0):
     less sure of (`EXP` under a read `EXF`) fell out of the beam before its prior could count.
     charset[k] is the character of class k (charset[0] unused: blank). Classes below `prune`
     at a step are skipped, and a prefix's grammar state is computed only when its probability
-    could still make the beam (once per prefix): a format cost only lowers a score."""
+    could still make the beam (once per prefix): a format cost only lowers a score.
+    The compiled decoder runs this same search when it is built (ocr/_decode.c, through the
+    grammar's `packed` tables); this is its reference and fallback."""
+    fast = grammar.packed()
+    classes = fast.classes(charset) if fast is not None and beam >= 1 else None
+    # (float32 probabilities and a Python number for `prune`: numpy compares them in float32, so does C)
+    if classes is not None and len(classes[0]) >= probs.shape[1] and probs.dtype == np.float32 \
+            and type(prune) in (int, float):
+        probs = np.ascontiguousarray(probs)
+        return fast.constrained(probs, np.log(np.maximum(probs, 1e-12)), prune, classes, beam, prior_weight)
     logp = np.log(np.maximum(probs, 1e-12)).tolist()
     upper = [ch.upper() for ch in charset]
     cands_at = [[] for _ in range(probs.shape[0])]  # per step: (class, character) above `prune`

@@ -16,7 +16,7 @@ import heapq
 import math
 import os
 
-from . import DATA
+from . import DATA, compiled
 
 FORMATS_PATH = os.path.join(DATA, "formats.yml")
 SUB_COST = 1.0         # one look-alike swap
@@ -145,6 +145,7 @@ class Grammar(object):
         # per-state tables, built on first use: decoding walks the same states for every line
         self._moves, self._least_from, self._closure_lists, self._read_lists = {}, {}, {}, {}
         self._by_char = {}  # character -> (closure lists, reads) of the states met (correct)
+        self._packed = None  # the tables of the compiled decoder (ocr/compiled.py), built on first use
         self.names = [f["name"] for f in formats]
         self.lookalikes = dict(lookalikes or {})
         parser = _Parser(dict(macros or {}))
@@ -331,6 +332,15 @@ class Grammar(object):
                 return False
         return self.accept_cost(kernel) is not None
 
+    def packed(self):
+        """This grammar's tables for the compiled decoder (ocr/compiled.py), or None when the
+        pure-Python path runs (no extension, or KIT_PURE_PYTHON=1)."""
+        if compiled.module() is None:
+            return None
+        if self._packed is None:
+            self._packed = compiled.Packed(self, SUB_COST, SPACE_DROP_COST)
+        return self._packed
+
     def correct(self, text):
         """Cheapest reading of `text` -> (corrected text, cost, [format names]) or None.
 
@@ -338,7 +348,12 @@ class Grammar(object):
         space SPACE_DROP_COST, entering a format its prior. Each character is two hops: into the
         states of the layer's closure that can read it (`closure`), then across the read; both
         walk per-character tables (this runs ~12 characters on every line read: a method call
-        and a tuple key a state were a third of its time)."""
+        and a tuple key a state were a third of its time). The compiled decoder runs these same
+        steps when it is built (ocr/_decode.c); this is its reference and fallback."""
+        fast = self.packed()
+        ids = fast.char_ids(text) if fast is not None else None
+        if ids is not None:
+            return fast.correct(text, ids)
         layer = {self.start: (0.0, None)}
         for ch in text:
             c = ch.upper()

@@ -52,7 +52,7 @@ def decode(probs, charset, grammar=None, constrain=True, prior_weight=PRIOR_WEIG
     text = "".join(charset[k] for k in labels)
     if grammar is None or not text.strip():
         return Read(text, conf, None, "greedy")
-    where = {ch: k for k, ch in enumerate(charset) if k}
+    where = _classes(charset)
     candidates = []  # (score, log P, Read) of each candidate that fits the frames
     fixed = grammar.correct(text)
     if fixed is not None:
@@ -69,6 +69,18 @@ def decode(probs, charset, grammar=None, constrain=True, prior_weight=PRIOR_WEIG
         if cand is not None and (best is None or cand[0] > best[0]):
             best = cand
     return best[2] if best else Read(text, conf, None, "unmatched")
+
+
+_CLASSES = {}  # tuple(charset) -> {character: class}: an engine decodes every line with one charset
+
+
+def _classes(charset):
+    key = tuple(charset)
+    if key not in _CLASSES:
+        if len(_CLASSES) > 8:
+            _CLASSES.clear()
+        _CLASSES[key] = {ch: k for k, ch in enumerate(charset) if k}
+    return _CLASSES[key]
 
 
 def _scored(probs, where, prior_weight, candidate):

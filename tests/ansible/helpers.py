@@ -113,9 +113,15 @@ def wheelhouse(folder):
             shutil.copy(os.path.join(CACHE, name), folder)
     for dist, (version, package) in STANDINS.items():
         write_wheel(folder, dist, version, package)
+    return kit_wheel(folder)
+
+
+def kit_wheel(folder):
+    """A wheel of this checkout in `folder`, as the kit role builds it for a Nano: pure (the
+    compiled decoder's C source inside, built on the Nano by ocr.build_ext), reproducible."""
     build = os.path.join(folder, ".kit")
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", build, ROOT],
-                   check=True, env=dict(os.environ, SOURCE_DATE_EPOCH="315532800"),
+                   check=True, env=dict(os.environ, SOURCE_DATE_EPOCH="315532800", KIT_PURE_WHEEL="1"),
                    stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     kit = [n for n in os.listdir(build) if n.startswith("nano_ocr_kit-")][0]
     shutil.move(os.path.join(build, kit), os.path.join(folder, kit))

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from tests.ansible.helpers import ROOT, playbook, recap, recap_text
+from tests.ansible.helpers import ROOT, kit_wheel, playbook, recap, recap_text
 from tests.conftest import require_tier
 
 pytestmark = pytest.mark.ansible
@@ -52,8 +52,7 @@ def deployed(tmp_path_factory):
     wheels = tmp / "wheels"
     subprocess.run(["cp", "-r", WHEELS, str(wheels)], check=True)
     os.unlink(str(wheels / os.path.basename(stamp)))
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(wheels), ROOT],
-                   check=True, env=dict(os.environ, SOURCE_DATE_EPOCH="315532800"))
+    kit_wheel(str(wheels))
     # the simulated Nanos share the host's network: a port each
     inventory = {"nanos": {"hosts": {name: {"ansible_host": addr, "ansible_port": int(port),
                                             "reader_service_port": api_port(host)}
