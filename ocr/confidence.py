@@ -66,16 +66,27 @@ def _alt_mass(probs, idx, charset):
     after = np.concatenate((idx[1:], [0]))
     rows = np.arange(T)
     repeat_gap = (idx == 0) & (before == after) & (before != 0)
-    keeps = np.zeros(probs.shape, dtype=bool)
-    keeps[rows, before] = ~repeat_gap
-    keeps[rows, after] = ~repeat_gap
-    keeps[rows, idx] = True
-    keeps[:, 0] = ~((idx != 0) & (before == idx) & (after == idx))  # inside a run
-    other = np.where(keeps, 0.0, probs)
+    other = probs.copy()
+    # zero what keeps the text; a neighbour's class on a repeat's gap is the path's (blank) there
+    other[rows, np.where(repeat_gap, idx, before)] = 0
+    other[rows, np.where(repeat_gap, idx, after)] = 0
+    other[rows, idx] = 0
+    inside = (idx != 0) & (before == idx) & (after == idx)
+    other[:, 0] = np.where(inside, probs[:, 0], 0)
     mass = other.sum(axis=1)
-    seps = np.array([k for k, ch in enumerate(charset) if k and ch in SEPARATORS], dtype=int)
-    at_sep = np.isin(idx, seps) | np.isin(other.argmax(axis=1), seps)
+    is_sep = _separator_classes(tuple(charset))
+    at_sep = is_sep[idx] | is_sep[other.argmax(axis=1)]
     return float(mass.max()), float(mass[at_sep].max()) if at_sep.any() else 0.0
+
+
+_SEPARATOR_CLASSES = {}
+
+
+def _separator_classes(charset):
+    """A boolean per class: is it a separator (the blank is not)."""
+    if charset not in _SEPARATOR_CLASSES:
+        _SEPARATOR_CLASSES[charset] = np.array([bool(k) and ch in SEPARATORS for k, ch in enumerate(charset)])
+    return _SEPARATOR_CLASSES[charset]
 
 
 def _edit_mass(probs, idx, charset, text):
