@@ -12,6 +12,7 @@ Like ocr/layout.split_lines a horizontal projection profile, made sturdier for r
   and its horizontal bars alone would look like two lines.
 A crop with no clear gap stays one line. Python 3.6, numpy + OpenCV.
 """
+import functools
 import math
 
 import cv2
@@ -24,6 +25,7 @@ SHEARS = np.linspace(-0.12, 0.12, 9)  # tan of the tilts tried (about +-7 degree
 # CROSSING_SHARE of the columns. On the synthetic calibration crops (seed 7002, 600) true gaps
 # between lines are crossed in at most 0.7 % of the columns at this ink level.
 STROKE_INK = 0.5
+MASK_INK = 0.35  # ink above this (after a 2x2 opening against specks) makes the mask
 CROSSING_SHARE = 0.05
 # Lines printed close together (dot matrix, small fonts) leave no empty row between them, only a
 # valley: a band is cut at a row at most VALLEY_DEPTH of the lower of the peaks either side and at
@@ -32,21 +34,84 @@ CROSSING_SHARE = 0.05
 # bottom bars) >= 0.17, and _join_crossed rejoins those whose strokes cross.
 VALLEY_DEPTH = 0.2
 VALLEY_INK = 0.15
+# the type of numpy's percentile of a float32 image (numpy 2: float32; 1.x: float64): the ink map
+# divides by it
+_PERCENTILE_TYPE = type(np.percentile(np.zeros(2, np.float32), 99))
 
 
-def ink_map(gray):
-    """Per-pixel ink strength in [0, 1]: contrast against the local background, either polarity
-    (the one with more strong pixels wins: dark-on-light or light-on-dark)."""
+def _ink_levels(gray):
+    """The ink before normalising, 0..255 (uint8): contrast against the local background, either
+    polarity (the one with more pixels over 24 levels wins: dark-on-light or light-on-dark)."""
+    if gray.dtype != np.uint8:
+        raise ValueError("line splitting needs an 8-bit image, got {}".format(gray.dtype))
     h, w = gray.shape
     # the background varies slowly: a median at quarter resolution is as good and ~10x cheaper
     small = cv2.resize(gray, (max(1, w // 4), max(1, h // 4)), interpolation=cv2.INTER_NEAREST)
     k = max(3, (min(small.shape) // 2) | 1)
     bg = cv2.resize(cv2.medianBlur(small, min(k, 255)), (w, h), interpolation=cv2.INTER_LINEAR)
-    diff = bg.astype(np.int16) - gray.astype(np.int16)  # > 0: darker than the surroundings
-    dark = np.count_nonzero(diff > 24) >= np.count_nonzero(diff < -24)
-    ink = np.clip(diff if dark else -diff, 0, None).astype(np.float32)
-    top = np.percentile(ink, 99) or 1.0
-    return np.minimum(ink / top, 1)  # >= 0 already
+    dark, light = cv2.subtract(bg, gray), cv2.subtract(gray, bg)  # saturating: the positive part
+    return dark if np.count_nonzero(dark > 24) >= np.count_nonzero(light > 24) else light
+
+
+def _ranks_99(levels):
+    """(a, b, g): the levels at the ranks either side of numpy's 99th percentile of `levels` (its
+    linear interpolation: index 0.99 (n - 1), rounded down, and the next), and the weight of b,
+    read off a histogram of the 256 levels instead of a partition of every pixel."""
+    n = levels.size
+    if n < 1 << 24:  # calcHist counts in float32: exact up to 2 ** 24
+        hist = cv2.calcHist([levels], [0], None, [256], [0, 256]).ravel()
+    else:
+        hist = np.bincount(levels.ravel(), minlength=256)
+    below = np.cumsum(hist, dtype=np.int64)  # below[v]: how many levels are <= v
+    index = 0.99 * (n - 1)
+    k = int(index)
+    a, b = np.searchsorted(below, [k, min(k + 1, n - 1)], side="right").tolist()
+    return a, b, index - k
+
+
+def _tables(top):
+    """Of each level 0..255: its ink value (float32, as ink_map's) when the 99th percentile is
+    `top` (numpy's answer, in its type), and whether that value makes mask ink, stroke ink (uint8)."""
+    values = np.minimum(np.arange(256, dtype=np.float32) / (top or 1.0), 1)
+    values.flags.writeable = False
+    return values, (values > MASK_INK).astype(np.uint8), (values > STROKE_INK).astype(np.uint8)
+
+
+@functools.lru_cache(maxsize=None)
+def _level_tables(level):
+    """_tables when the ranks either side of the percentile hold the same level: numpy's answer is
+    that level (any interpolation between equal values is that value), in numpy's type."""
+    return _tables(np.percentile(np.full(2, level, np.float32), 99))
+
+
+def _exact_tables(levels):
+    """_tables of `levels`, the percentile numpy's own where the histogram cannot give it exactly."""
+    a, b, _ = _ranks_99(levels)
+    return _level_tables(a) if a == b else _tables(np.percentile(levels.astype(np.float32), 99))
+
+
+def _ink_tables(levels):
+    """(mask ink, stroke ink) of each level: ink_map(gray) > MASK_INK, > STROKE_INK, without the
+    float map. Between two different levels numpy's interpolated percentile is within a few float32
+    units of a + (b - a) g; a level's value only falls (weakly) as the percentile grows, so when
+    the tables agree at 1e-6 either side, they are the tables at numpy's value, whatever its
+    rounding (numpy's float32 lerp, or 1.19's float64 weights)."""
+    a, b, g = _ranks_99(levels)
+    if a == b:
+        return _level_tables(a)[1:]
+    if a > 0:
+        top = a + (b - a) * g
+        low, high = _tables(_PERCENTILE_TYPE(top * (1 - 1e-6))), _tables(_PERCENTILE_TYPE(top * (1 + 1e-6)))
+        if all(np.array_equal(x, y) for x, y in zip(low[1:], high[1:])):
+            return low[1:]
+    return _exact_tables(levels)[1:]
+
+
+def ink_map(gray):
+    """Per-pixel ink strength in [0, 1]: contrast against the local background (see _ink_levels)
+    over its 99th percentile."""
+    levels = _ink_levels(gray)
+    return _exact_tables(levels)[0][levels]
 
 
 def _profiles(ys, xs, h, w, shears):
@@ -117,11 +182,14 @@ def _cut_valleys(profile, y0, y1, least, most_ink):
 
 
 def _lines(mask, h, min_line_px, strokes):
+    """The bands of a mask's lines; `strokes()` gives the stroke mask, made only when there are
+    gaps to check."""
     # a window of ~h/40 rows bridges the gaps between the dot rows of a dot-matrix line
     win = max(3, h // 40)
-    profile = cv2.blur(mask.sum(axis=1).astype(np.float32).reshape(-1, 1), (1, win)).ravel()
+    rows = cv2.reduce(mask, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S)  # the mask's row sums, (h, 1)
+    profile = cv2.blur(rows.astype(np.float32), (1, win)).ravel()
     bands = _bands(profile, h, max(2, int(0.04 * h)), min_line_px)
-    return _join_crossed(bands, strokes)
+    return _join_crossed(bands, strokes()) if len(bands) > 1 else bands
 
 
 def _join_crossed(bands, strokes):
@@ -147,12 +215,14 @@ def split(img, min_line_px=6, pad_frac=0.15):
     h, w = gray.shape
     if h < 2 * min_line_px or h > 0.9 * w:  # too small, or not a line layout worth guessing
         return [img]
-    ink = ink_map(gray)
-    mask = (ink > 0.35).astype(np.uint8)
-    mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
-    if mask.sum() == 0:
+    levels = _ink_levels(gray)
+    mask_ink, stroke_ink = _ink_tables(levels)
+    mask = cv2.morphologyEx(cv2.LUT(levels, mask_ink), cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
+    if not cv2.countNonZero(mask):
         return [img]
-    strokes = (ink > STROKE_INK).astype(np.uint8)
+
+    def strokes():
+        return cv2.LUT(levels, stroke_ink)
     lines = _lines(mask, h, min_line_px, strokes)
     # Tilt closes the gaps: straighten crops tall enough to hold several lines, and keep the
     # straightened cut when it finds more lines.
@@ -160,7 +230,7 @@ def split(img, min_line_px=6, pad_frac=0.15):
         shear = deskew_shear(mask)
         if shear:
             straight = _unshear(mask, shear)
-            more = _lines(straight, h, min_line_px, _unshear(strokes, shear))
+            more = _lines(straight, h, min_line_px, lambda: _unshear(strokes(), shear))
             if len(more) > len(lines):
                 img, lines = _unshear(img, shear), more
     if len(lines) <= 1:
