@@ -1,5 +1,6 @@
 """The code reader's CPU-side hot loops as they were before they were made faster (the splitter
-at commit 1df74ff, the decoders at 346afed, right after ocr/postprocess.py was split), frozen:
+at commit 1df74ff — its split() and _lines() unchanged until 0ada6aa — the decoders at 346afed,
+right after ocr/postprocess.py was split), frozen:
 the oracle the replay test (test_replay.py) checks the shipped ones against. Each function here
 replaces the attribute of the same name in `PATCHES`; everything else runs the shipped code.
 Never edit these to follow a change: a change in reads is what they catch."""
@@ -57,6 +58,43 @@ def _cut_valleys(profile, y0, y1, least, most_ink):
         return [(y0, y1)]
     v = best[1]
     return _cut_valleys(profile, y0, v, least, most_ink) + _cut_valleys(profile, v + 1, y1, least, most_ink)
+
+
+def _lines(mask, h, min_line_px, strokes):
+    win = max(3, h // 40)
+    profile = cv2.blur(mask.sum(axis=1).astype(np.float32).reshape(-1, 1), (1, win)).ravel()
+    bands = lines._bands(profile, h, max(2, int(0.04 * h)), min_line_px)
+    return lines._join_crossed(bands, strokes)
+
+
+def split(img, min_line_px=6, pad_frac=0.15):
+    gray = img if img.ndim == 2 else cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
+    h, w = gray.shape
+    if h < 2 * min_line_px or h > 0.9 * w:
+        return [img]
+    ink = ink_map(gray)
+    mask = (ink > 0.35).astype(np.uint8)
+    mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
+    if mask.sum() == 0:
+        return [img]
+    strokes = (ink > lines.STROKE_INK).astype(np.uint8)
+    found = _lines(mask, h, min_line_px, strokes)
+    if h >= 0.15 * w:
+        shear = deskew_shear(mask)
+        if shear:
+            straight = lines._unshear(mask, shear)
+            more = _lines(straight, h, min_line_px, lines._unshear(strokes, shear))
+            if len(more) > len(found):
+                img, found = lines._unshear(img, shear), more
+    if len(found) <= 1:
+        return [img]
+    out = []
+    for k, (y0, y1) in enumerate(found):
+        pad = int(pad_frac * (y1 - y0)) + 1
+        top = max(0, y0 - pad, (found[k - 1][1] + y0) // 2 if k else 0)
+        bottom = min(h, y1 + pad, (y1 + found[k + 1][0]) // 2 if k + 1 < len(found) else h)
+        out.append(img[top:bottom])
+    return out
 
 
 # --- ocr/ctc.py ---------------------------------------------------------------------------------
@@ -170,7 +208,8 @@ def least_cost(self, kernel):
     return min(cost + self._least(t) for t, cost in kernel.items())
 
 
-PATCHES = [(lines, "ink_map", ink_map), (lines, "deskew_shear", deskew_shear), (lines, "_cut_valleys", _cut_valleys),
+PATCHES = [(lines, "split", split), (lines, "ink_map", ink_map), (lines, "deskew_shear", deskew_shear),
+           (lines, "_cut_valleys", _cut_valleys),
            (ctc, "greedy", greedy), (ctc, "align", align), (ctc, "constrained", constrained),
            (formats.Grammar, "correct", correct), (formats.Grammar, "step", step),
            (formats.Grammar, "least_cost", least_cost)]
