@@ -53,7 +53,11 @@ def _ink_levels(gray):
     k = max(3, (min(small.shape) // 2) | 1)
     bg = cv2.resize(cv2.medianBlur(small, min(k, 255)), (w, h), interpolation=cv2.INTER_LINEAR)
     dark, light = cv2.subtract(bg, gray), cv2.subtract(gray, bg)  # saturating: the positive part
-    return dark if np.count_nonzero(dark > 24) >= np.count_nonzero(light > 24) else light
+    return dark if _count_over(dark, 24) >= _count_over(light, 24) else light
+
+
+def _count_over(levels, level):
+    return cv2.countNonZero(_at_least(levels, level + 1))
 
 
 def _ranks_99(levels):
@@ -73,11 +77,12 @@ def _ranks_99(levels):
 
 
 def _tables(top):
-    """Of each level 0..255: its ink value (float32, as ink_map's) when the 99th percentile is
-    `top` (numpy's answer, in its type), and whether that value makes mask ink, stroke ink (uint8)."""
+    """When numpy's 99th percentile of the levels is `top` (in its type): each level's ink value
+    (float32, as ink_map's), and the lowest level over MASK_INK, over STROKE_INK (256: none; the
+    values grow with the level)."""
     values = np.minimum(np.arange(256, dtype=np.float32) / (top or 1.0), 1)
     values.flags.writeable = False
-    return values, (values > MASK_INK).astype(np.uint8), (values > STROKE_INK).astype(np.uint8)
+    return values, 256 - np.count_nonzero(values > MASK_INK), 256 - np.count_nonzero(values > STROKE_INK)
 
 
 @functools.lru_cache(maxsize=None)
@@ -87,78 +92,108 @@ def _level_tables(level):
     return _tables(np.percentile(np.full(2, level, np.float32), 99))
 
 
-def _exact_tables(levels):
-    """_tables of `levels`, the percentile numpy's own where the histogram cannot give it exactly."""
-    a, b, _ = _ranks_99(levels)
+def _exact_tables(levels, ranks):
+    """_tables of `levels` (ranks: their _ranks_99), the percentile numpy's own where the
+    histogram cannot give it exactly."""
+    a, b, _ = ranks
     return _level_tables(a) if a == b else _tables(np.percentile(levels.astype(np.float32), 99))
 
 
-def _ink_tables(levels):
-    """(mask ink, stroke ink) of each level: ink_map(gray) > MASK_INK, > STROKE_INK, without the
-    float map. Between two different levels numpy's interpolated percentile is within a few float32
-    units of a + (b - a) g; a level's value only falls (weakly) as the percentile grows, so when
-    the tables agree at 1e-6 either side, they are the tables at numpy's value, whatever its
-    rounding (numpy's float32 lerp, or 1.19's float64 weights)."""
-    a, b, g = _ranks_99(levels)
+def _ink_from(levels):
+    """(mask from, stroke from): the lowest levels whose ink_map values are over MASK_INK, over
+    STROKE_INK, without the float map. Between two different levels numpy's interpolated
+    percentile is within a few float32 units of a + (b - a) g, and a level's value only falls as
+    the percentile grows, so when both agree at 1e-6 either side, they are those at numpy's value,
+    whatever its rounding (numpy's float32 lerp, or 1.19's float64 weights)."""
+    ranks = _ranks_99(levels)
+    a, b, g = ranks
     if a == b:
         return _level_tables(a)[1:]
     if a > 0:
         top = a + (b - a) * g
-        low, high = _tables(_PERCENTILE_TYPE(top * (1 - 1e-6))), _tables(_PERCENTILE_TYPE(top * (1 + 1e-6)))
-        if all(np.array_equal(x, y) for x, y in zip(low[1:], high[1:])):
-            return low[1:]
-    return _exact_tables(levels)[1:]
+        low = _tables(_PERCENTILE_TYPE(top * (1 - 1e-6)))[1:]
+        if low == _tables(_PERCENTILE_TYPE(top * (1 + 1e-6)))[1:]:
+            return low
+    return _exact_tables(levels, ranks)[1:]
+
+
+def _at_least(levels, level):
+    """1 where `levels` >= `level` (0..256), else 0 (uint8)."""
+    return cv2.threshold(levels, level - 1, 1, cv2.THRESH_BINARY)[1]
 
 
 def ink_map(gray):
     """Per-pixel ink strength in [0, 1]: contrast against the local background (see _ink_levels)
     over its 99th percentile."""
     levels = _ink_levels(gray)
-    return _exact_tables(levels)[0][levels]
+    return _exact_tables(levels, _ranks_99(levels))[0][levels]
 
 
-def _profiles(mask, shears):
-    """Row sums of a 0/1 mask after shifting column x by shear * (x - centre) rows, each pixel's
-    row rounded (half to even) and pixels shifted out dropped, for every shear: (len(shears), h)
-    float32. A whole y gives round(y - shift) = y - round(shift) unless the shift is a half, so
-    columns are shifted whole and only the columns whose shift is a half are rounded pixel by pixel."""
+def _profiles(mask, shears, by_runs=None):
+    """Row sums of a 0/1 uint8 mask after shifting column x by shear * (x - centre) rows, each
+    pixel's row rounded (half to even) and pixels shifted out dropped, for every shear:
+    (len(shears), h) float32. A whole y gives round(y - shift) = y - round(shift) unless the shift
+    is a half, so columns move by whole rows, by runs of columns (`by_runs`; by default for masks
+    of RUNS_FROM_INK pixels or more) or pixel by pixel, and only the pixels of columns whose shift
+    is a half are rounded one by one."""
     h, w = mask.shape
     shift = shears[:, None] * (np.arange(w) - w / 2.0)[None, :]  # per shear and column
     whole = np.round(shift).astype(np.int64)
-    out = _pixel_sums(mask, whole) if cv2.countNonZero(mask) < RUNS_FROM_INK else _run_sums(mask, whole)
-    halves = np.nonzero(np.abs(shift - np.floor(shift) - 0.5) <= 1e-9)  # (shear, column) pairs
-    if len(halves[0]):
-        ys, pair = np.nonzero(mask[:, halves[1]])  # the inked pixels of those columns
-        k, x = halves[0][pair], halves[1][pair]
-        out -= _row_counts(k, ys - whole[k, x], h, len(shears))
-        out += _row_counts(k, np.round(ys - shift[k, x]).astype(np.int64), h, len(shears))
+    half = np.abs(shift - np.floor(shift) - 0.5) <= 1e-9
+    # Shear k counts its rows at k * room + pad + row: `pad` spare rows either side take the
+    # pixels moved out (at most |whole| + 1 rows away), so no row needs a bounds check.
+    pad = int(np.abs(whole).max()) + 1
+    room = h + 2 * pad
+    base = pad + room * np.arange(len(shears))
+    if by_runs is None:
+        by_runs = cv2.countNonZero(mask) >= RUNS_FROM_INK
+    if by_runs:
+        columns = cv2.transpose(mask)
+        out = _run_sums(columns, whole)
+        k, x = np.nonzero(half)
+        if len(k):  # the pixels of half-shift columns, moved whole by _run_sums, move one by one
+            pair, ys = _nonzero(columns[x])
+            k, x = k[pair], x[pair]
+            fix = _counts(_half_rows(ys, k, x, shift, base), room, len(shears))
+            fix -= _counts(base[k] - whole[k, x] + ys, room, len(shears))
+            out += fix[:, pad:pad + h]
+    else:
+        ys, xs = _nonzero(mask)
+        rows = (base[:, None] - whole)[:, xs] + ys
+        k, i = _nonzero(half[:, xs])
+        rows[k, i] = _half_rows(ys[i], k, xs[i], shift, base)
+        out = _counts(rows.ravel(), room, len(shears))[:, pad:pad + h]
     return out.astype(np.float32)
 
 
-def _row_counts(k, rows, h, n):
-    """(n, h) counts of the pixels moved to `rows` of shear `k`, those moved out dropped."""
-    ok = (rows >= 0) & (rows < h)
-    return np.bincount((k * h + rows)[ok], minlength=n * h).reshape(n, h)
+def _nonzero(mask):
+    """np.nonzero of a 2-D 0/1 mask, from the flat indices of its bool view (several times faster)."""
+    return np.divmod(np.flatnonzero(mask.view(bool)), mask.shape[1])
 
 
-def _pixel_sums(mask, whole):
-    """The sheared row sums, column x moved by whole[k, x] rows for shear k: one bincount over
-    every inked pixel of every shear (cheapest for small or sparse masks)."""
-    ys, xs = np.nonzero(mask)
-    return _row_counts(np.arange(len(whole))[:, None], ys[None, :] - whole[:, xs], mask.shape[0], len(whole))
+def _half_rows(ys, k, xs, shift, base):
+    """Where shear k's rounding puts pixels (ys, xs) of columns whose shift is a half (counted
+    from base[k]), rounded pixel by pixel as np.round(y - shift) does."""
+    return base[k] + np.round(ys - shift[k, xs]).astype(np.int64)
 
 
-def _run_sums(mask, whole):
-    """_pixel_sums from runs of columns: the shift is monotonic in x and moves by at most one row
-    a column, so columns sharing a shift form runs, and runs next to each other differ by one row.
-    A shear's profile is the sum of its runs' row sums, each moved by its shift: diagonals of the
-    (runs x rows) matrix, summed through a skewed view. Work ~ rows x runs, not pixels x shears."""
-    h, w = mask.shape
+def _counts(rows, room, n):
+    return np.bincount(rows, minlength=n * room).reshape(n, room)
+
+
+def _run_sums(columns, whole):
+    """The row sums of a mask (given transposed: `columns`, (w, h)), column x moved by
+    whole[k, x] rows for shear k, rows moved out dropped, by runs of columns: the shift is
+    monotonic in x and moves by at most one row a column, so columns sharing a shift form runs, and
+    neighbouring runs differ by one row. A shear's profile is the sum of its runs' row sums, each
+    moved by its shift: diagonals of the (runs x rows) matrix, summed through a skewed view. Work ~
+    rows x runs, not pixels x shears."""
+    w, h = columns.shape
     # prefix[x, y]: the ink of row y left of column x, the difference of an integral image
-    integral = cv2.integral(cv2.transpose(mask))  # (w + 1, h + 1)
+    integral = cv2.integral(columns)  # (w + 1, h + 1)
     out = np.empty((len(whole), h), np.int64)
     for k, r in enumerate(whole):
-        edges = np.concatenate(([0], np.flatnonzero(np.diff(r)) + 1, [w]))  # run g: edges[g]..[g + 1]
+        edges = np.concatenate(([0], np.flatnonzero(r[1:] != r[:-1]) + 1, [w]))  # run g: edges[g]..[g + 1]
         first, last, sign = int(r[0]), int(r[-1]), 1
         if first > last:  # falling shifts: walk the runs right to left (their sums negate)
             edges, first, last, sign = edges[::-1], last, first, -1
@@ -196,7 +231,7 @@ def _unshear(img, shear):
 def _bands(profile, h, min_gap, min_line):
     """Text bands: rows busier than a tenth of a typical text row, short gaps bridged, cut at
     deep valleys, bands too short to be a line (beside the tallest) dropped."""
-    busy = np.percentile(profile[profile > 0], 75) if (profile > 0).any() else 0
+    busy = _busy(profile)
     merged = row_runs(profile > 0.1 * busy, min_gap)
     if not merged:
         return []
@@ -206,6 +241,25 @@ def _bands(profile, h, min_gap, min_line):
     for y0, y1 in merged:
         bands += _cut_valleys(profile, y0, y1, least, VALLEY_INK * busy)
     return [b for b in bands if b[1] - b[0] >= least]
+
+
+def _busy(profile):
+    """A typical busy row's ink: numpy's 75th percentile of the positive rows (0 when none), for
+    the thresholds of _bands only (a tenth and VALLEY_INK of it). Computed from one sort, without
+    numpy's percentile (a call costs more than the sort): its linear interpolation, up to
+    rounding; where some row lies within 1e-6 of a threshold that rounding could decide, numpy's
+    own answer, else any value within 1e-6 decides every row alike."""
+    pos = np.sort(profile[profile > 0])
+    if not pos.size:
+        return 0
+    index = 0.75 * (pos.size - 1)
+    k = int(index)
+    a, b = float(pos[k]), float(pos[min(k + 1, pos.size - 1)])
+    busy = a + (b - a) * (index - k)
+    near = np.array([0.1, VALLEY_INK]) * busy
+    if (np.searchsorted(pos, near * (1 - 1e-6)) != np.searchsorted(pos, near * (1 + 1e-6), side="right")).any():
+        return np.percentile(pos, 75)
+    return busy
 
 
 def _cut_valleys(profile, y0, y1, least, most_ink):
@@ -262,13 +316,13 @@ def split(img, min_line_px=6, pad_frac=0.15):
     if h < 2 * min_line_px or h > 0.9 * w:  # too small, or not a line layout worth guessing
         return [img]
     levels = _ink_levels(gray)
-    mask_ink, stroke_ink = _ink_tables(levels)
-    mask = cv2.morphologyEx(cv2.LUT(levels, mask_ink), cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
+    mask_from, stroke_from = _ink_from(levels)
+    mask = cv2.morphologyEx(_at_least(levels, mask_from), cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
     if not cv2.countNonZero(mask):
         return [img]
 
     def strokes():
-        return cv2.LUT(levels, stroke_ink)
+        return _at_least(levels, stroke_from)
     lines = _lines(mask, h, min_line_px, strokes)
     # Tilt closes the gaps: straighten crops tall enough to hold several lines, and keep the
     # straightened cut when it finds more lines.

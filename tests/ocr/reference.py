@@ -60,10 +60,23 @@ def _cut_valleys(profile, y0, y1, least, most_ink):
     return _cut_valleys(profile, y0, v, least, most_ink) + _cut_valleys(profile, v + 1, y1, least, most_ink)
 
 
+def _bands(profile, h, min_gap, min_line):
+    busy = np.percentile(profile[profile > 0], 75) if (profile > 0).any() else 0
+    merged = lines.row_runs(profile > 0.1 * busy, min_gap)
+    if not merged:
+        return []
+    tallest = max(b[1] - b[0] for b in merged)
+    least = max(min_line, 0.18 * h, 0.35 * tallest)
+    bands = []
+    for y0, y1 in merged:
+        bands += lines._cut_valleys(profile, y0, y1, least, lines.VALLEY_INK * busy)
+    return [b for b in bands if b[1] - b[0] >= least]
+
+
 def _lines(mask, h, min_line_px, strokes):
     win = max(3, h // 40)
     profile = cv2.blur(mask.sum(axis=1).astype(np.float32).reshape(-1, 1), (1, win)).ravel()
-    bands = lines._bands(profile, h, max(2, int(0.04 * h)), min_line_px)
+    bands = _bands(profile, h, max(2, int(0.04 * h)), min_line_px)
     return lines._join_crossed(bands, strokes)
 
 

@@ -85,12 +85,10 @@ def _gray(crop):
 
 
 def test_the_ink_masks_are_bit_identical(replay):
-    import cv2
     for i, crop in enumerate(replay.crops):
         ink, levels = reference.ink_map(_gray(crop)), lines._ink_levels(_gray(crop))
-        mask_ink, stroke_ink = lines._ink_tables(levels)
-        assert np.array_equal(cv2.LUT(levels, mask_ink), (ink > 0.35).astype(np.uint8)), replay.ids[i]
-        assert np.array_equal(cv2.LUT(levels, stroke_ink), (ink > lines.STROKE_INK).astype(np.uint8)), replay.ids[i]
+        for level, value in zip(lines._ink_from(levels), (lines.MASK_INK, lines.STROKE_INK)):
+            assert np.array_equal(lines._at_least(levels, level), (ink > value).astype(np.uint8)), replay.ids[i]
 
 
 def test_sheared_profiles_are_bit_identical(replay):
@@ -100,7 +98,5 @@ def test_sheared_profiles_are_bit_identical(replay):
         h, w = mask.shape
         for shears in (lines.SHEARS, np.array([0.25, -0.5, 0.1 / 3])):  # the first two hit half shifts
             old = reference._profiles_all(ys, xs, h, w, shears)
-            assert np.array_equal(old, lines._profiles(mask, shears)), replay.ids[i]
-            # both ways of moving whole columns, whichever _profiles picked for this mask
-            whole = np.round(shears[:, None] * (np.arange(w) - w / 2.0)[None, :]).astype(np.int64)
-            assert np.array_equal(lines._pixel_sums(mask, whole), lines._run_sums(mask, whole)), replay.ids[i]
+            for by_runs in (False, True):  # both ways, whichever _profiles picks for this mask
+                assert np.array_equal(old, lines._profiles(mask, shears, by_runs)), (replay.ids[i], by_runs)
