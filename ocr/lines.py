@@ -35,8 +35,9 @@ CROSSING_SHARE = 0.05
 VALLEY_DEPTH = 0.2
 VALLEY_INK = 0.15
 # _profiles moves runs of columns rather than pixels from this many inked pixels on: where the two
-# cost about the same on this repository's crops (x86, numpy 2; a run costs ~15 us per shear)
-RUNS_FROM_INK = 2000
+# cost about the same on the default set's and realdev's crops (x86, numpy 2: ~0.03 us a pixel,
+# against ~0.17 ms plus ~1 ns a row and run)
+RUNS_FROM_INK = 6000
 # the type of numpy's percentile of a float32 image (numpy 2: float32; 1.x: float64): the ink map
 # divides by it
 _PERCENTILE_TYPE = type(np.percentile(np.zeros(2, np.float32), 99))
@@ -130,40 +131,42 @@ def ink_map(gray):
 
 
 def _profiles(mask, shears, by_runs=None):
-    """Row sums of a 0/1 uint8 mask after shifting column x by shear * (x - centre) rows, each
-    pixel's row rounded (half to even) and pixels shifted out dropped, for every shear:
-    (len(shears), h) float32. A whole y gives round(y - shift) = y - round(shift) unless the shift
-    is a half, so columns move by whole rows, by runs of columns (`by_runs`; by default for masks
-    of RUNS_FROM_INK pixels or more) or pixel by pixel, and only the pixels of columns whose shift
-    is a half are rounded one by one."""
+    """Row sums of a 0/1 uint8 mask after moving column x by shear * (x - centre) rows, each
+    pixel's row rounded (half to even) and pixels moved out dropped, for every shear:
+    (len(shears), h) float32. Small masks (under RUNS_FROM_INK pixels; `by_runs` decides
+    otherwise) round pixel by pixel; bigger ones move runs of columns by whole rows (for a whole y,
+    round(y - shift) = y - round(shift) unless the shift is a half) and round only the pixels of
+    columns whose shift is a half one by one."""
     h, w = mask.shape
-    shift = shears[:, None] * (np.arange(w) - w / 2.0)[None, :]  # per shear and column
-    whole = np.round(shift).astype(np.int64)
-    half = np.abs(shift - np.floor(shift) - 0.5) <= 1e-9
-    # Shear k counts its rows at k * room + pad + row: `pad` spare rows either side take the
-    # pixels moved out (at most |whole| + 1 rows away), so no row needs a bounds check.
-    pad = int(np.abs(whole).max()) + 1
+    # Shear k counts row r at k * room + pad + r: `pad` spare rows either side take the pixels
+    # moved out (by at most max |shear| w / 2 + 1/2 rows), so no row needs a bounds check.
+    pad = int(np.abs(shears).max() * w / 2.0) + 2
     room = h + 2 * pad
     base = pad + room * np.arange(len(shears))
     if by_runs is None:
         by_runs = cv2.countNonZero(mask) >= RUNS_FROM_INK
-    if by_runs:
-        columns = cv2.transpose(mask)
-        out = _run_sums(columns, whole)
-        k, x = np.nonzero(half)
-        if len(k):  # the pixels of half-shift columns, moved whole by _run_sums, move one by one
-            pair, ys = _nonzero(columns[x])
-            k, x = k[pair], x[pair]
-            fix = _counts(_half_rows(ys, k, x, shift, base), room, len(shears))
-            fix -= _counts(base[k] - whole[k, x] + ys, room, len(shears))
-            out += fix[:, pad:pad + h]
-    else:
+    if not by_runs:
         ys, xs = _nonzero(mask)
-        rows = (base[:, None] - whole)[:, xs] + ys
-        k, i = _nonzero(half[:, xs])
-        rows[k, i] = _half_rows(ys[i], k, xs[i], shift, base)
-        out = _counts(rows.ravel(), room, len(shears))[:, pad:pad + h]
+        rows = np.round(ys - shears[:, None] * (xs - w / 2.0)).astype(np.int64) + base[:, None]
+        return _counts(rows.ravel(), room, len(shears))[:, pad:pad + h].astype(np.float32)
+    shift = shears[:, None] * (np.arange(w) - w / 2.0)[None, :]  # per shear and column
+    whole = np.round(shift).astype(np.int64)
+    columns = cv2.transpose(mask)
+    out = _run_sums(columns, whole)
+    # the pixels of columns whose shift is a half, moved whole: moved back, then one by one
+    ys, k, x = _half_pixels(columns, np.abs(shift - np.floor(shift) - 0.5) <= 1e-9)
+    fix = _counts(base[k] + np.round(ys - shift[k, x]).astype(np.int64), room, len(shears))
+    fix -= _counts(base[k] - whole[k, x] + ys, room, len(shears))
+    out += fix[:, pad:pad + h]
     return out.astype(np.float32)
+
+
+def _half_pixels(columns, half):
+    """(ys, k, xs): the inked pixels of the columns whose shift is a half, per shear k (`columns`:
+    the mask transposed)."""
+    k, x = _nonzero(half)
+    pair, ys = _nonzero(columns[x])
+    return ys, k[pair], x[pair]
 
 
 def _nonzero(mask):
@@ -171,13 +174,8 @@ def _nonzero(mask):
     return np.divmod(np.flatnonzero(mask.view(bool)), mask.shape[1])
 
 
-def _half_rows(ys, k, xs, shift, base):
-    """Where shear k's rounding puts pixels (ys, xs) of columns whose shift is a half (counted
-    from base[k]), rounded pixel by pixel as np.round(y - shift) does."""
-    return base[k] + np.round(ys - shift[k, xs]).astype(np.int64)
-
-
 def _counts(rows, room, n):
+    """(n, room) counts of `rows` (shear k's row r at k * room + r)."""
     return np.bincount(rows, minlength=n * room).reshape(n, room)
 
 
