@@ -38,6 +38,9 @@ VALLEY_INK = 0.15
 # cost about the same on the default set's and realdev's crops (x86, numpy 2: ~0.03 us a pixel,
 # against ~0.17 ms plus ~1 ns a row and run)
 RUNS_FROM_INK = 6000
+# _ranks_99 counts levels from this many pixels on, else reads a histogram (cv2.calcHist takes
+# ~1.5 ns a pixel; ~9 threshold passes take ~0.5 ns a pixel but ~1.5 us each)
+COUNT_FROM_PIXELS = 20000
 # the type of numpy's percentile of a float32 image (numpy 2: float32; 1.x: float64): the ink map
 # divides by it
 _PERCENTILE_TYPE = type(np.percentile(np.zeros(2, np.float32), 99))
@@ -61,20 +64,38 @@ def _count_over(levels, level):
     return cv2.countNonZero(_at_least(levels, level + 1))
 
 
-def _ranks_99(levels):
+def _ranks_99(levels, by_counts=None):
     """(a, b, g): the levels at the ranks either side of numpy's 99th percentile of `levels` (its
-    linear interpolation: index 0.99 (n - 1), rounded down, and the next), and the weight of b,
-    read off a histogram of the 256 levels instead of a partition of every pixel."""
+    linear interpolation: index 0.99 (n - 1), rounded down, and the next), and the weight of b;
+    not from a partition of every pixel but, for images of COUNT_FROM_PIXELS or more (or as
+    `by_counts` says), by a binary search over how many levels reach each level (a pass of
+    cv2.threshold and countNonZero each, SIMD), else from a 256-bin histogram."""
     n = levels.size
-    if n < 1 << 24:  # calcHist counts in float32: exact up to 2 ** 24
-        hist = cv2.calcHist([levels], [0], None, [256], [0, 256]).ravel()
-    else:
-        hist = np.bincount(levels.ravel(), minlength=256)
-    below = np.cumsum(hist, dtype=np.int64)  # below[v]: how many levels are <= v
     index = 0.99 * (n - 1)
     k = int(index)
+    if by_counts is None:
+        by_counts = n >= COUNT_FROM_PIXELS
+    if by_counts:  # the level at rank r: the highest t that at least n - r levels reach
+        a = _highest_reached(levels, n - k, 0)
+        b = a if k + 1 >= n else _highest_reached(levels, n - k - 1, a)
+        return a, b, index - k
+    below = np.cumsum(cv2.calcHist([levels], [0], None, [256], [0, 256]).ravel(), dtype=np.int64)
     a, b = np.searchsorted(below, [k, min(k + 1, n - 1)], side="right").tolist()
     return a, b, index - k
+
+
+def _highest_reached(levels, count, lo):
+    """The highest level t (lo..255) that at least `count` of `levels` reach (lo's do)."""
+    hi = 255
+    if lo < hi and cv2.countNonZero(_at_least(levels, lo + 1)) < count:  # often lo itself
+        return lo
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if cv2.countNonZero(_at_least(levels, mid)) >= count:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
 
 
 def _tables(top):
