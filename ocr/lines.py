@@ -34,6 +34,7 @@ CROSSING_SHARE = 0.05
 # bottom bars) >= 0.17, and _join_crossed rejoins those whose strokes cross.
 VALLEY_DEPTH = 0.2
 VALLEY_INK = 0.15
+SPECK = np.ones((2, 2), np.uint8)  # the mask is opened with it: ink smaller than 2 x 2 is a speck
 # _profiles moves runs of columns rather than pixels from this many inked pixels on: where the two
 # cost about the same on the default set's and realdev's crops (x86, numpy 2: ~0.03 us a pixel,
 # against ~0.17 ms plus ~1 ns a row and run)
@@ -273,12 +274,10 @@ def _busy(profile):
         return 0
     index = 0.75 * (pos.size - 1)
     k = int(index)
-    a, b = float(pos[k]), float(pos[min(k + 1, pos.size - 1)])
+    a, b = pos[k:k + 2].tolist() if k + 1 < pos.size else [float(pos[k])] * 2
     busy = a + (b - a) * (index - k)
-    near = np.array([0.1, VALLEY_INK]) * busy
-    if (np.searchsorted(pos, near * (1 - 1e-6)) != np.searchsorted(pos, near * (1 + 1e-6), side="right")).any():
-        return np.percentile(pos, 75)
-    return busy
+    near = pos.searchsorted([t * f for t in (0.1 * busy, VALLEY_INK * busy) for f in (1 - 1e-6, 1 + 1e-6)]).tolist()
+    return np.percentile(pos, 75) if near[0] != near[1] or near[2] != near[3] else busy
 
 
 def _cut_valleys(profile, y0, y1, least, most_ink):
@@ -336,7 +335,7 @@ def split(img, min_line_px=6, pad_frac=0.15):
         return [img]
     levels = _ink_levels(gray)
     mask_from, stroke_from = _ink_from(levels)
-    mask = cv2.morphologyEx(_at_least(levels, mask_from), cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
+    mask = cv2.morphologyEx(_at_least(levels, mask_from), cv2.MORPH_OPEN, SPECK)
     if not cv2.countNonZero(mask):
         return [img]
 

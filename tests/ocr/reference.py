@@ -9,7 +9,7 @@ import math
 import cv2
 import numpy as np
 
-from ocr import ctc, formats, lines
+from ocr import ctc, formats, layout, lines
 
 
 # --- ocr/lines.py -----------------------------------------------------------------------------
@@ -60,9 +60,28 @@ def _cut_valleys(profile, y0, y1, least, most_ink):
     return _cut_valleys(profile, y0, v, least, most_ink) + _cut_valleys(profile, v + 1, y1, least, most_ink)
 
 
+def row_runs(rows, min_gap):  # ocr/layout.py
+    runs, start = [], None
+    for y, on in enumerate(rows):
+        if on and start is None:
+            start = y
+        elif not on and start is not None:
+            runs.append([start, y])
+            start = None
+    if start is not None:
+        runs.append([start, len(rows)])
+    merged = []
+    for r in runs:
+        if merged and r[0] - merged[-1][1] < min_gap:
+            merged[-1][1] = r[1]
+        else:
+            merged.append(r)
+    return merged
+
+
 def _bands(profile, h, min_gap, min_line):
     busy = np.percentile(profile[profile > 0], 75) if (profile > 0).any() else 0
-    merged = lines.row_runs(profile > 0.1 * busy, min_gap)
+    merged = row_runs(profile > 0.1 * busy, min_gap)
     if not merged:
         return []
     tallest = max(b[1] - b[0] for b in merged)
@@ -221,8 +240,8 @@ def least_cost(self, kernel):
     return min(cost + self._least(t) for t, cost in kernel.items())
 
 
-PATCHES = [(lines, "split", split), (lines, "ink_map", ink_map), (lines, "deskew_shear", deskew_shear),
-           (lines, "_cut_valleys", _cut_valleys),
+PATCHES = [(lines, "split", split), (layout, "row_runs", row_runs), (lines, "ink_map", ink_map),
+           (lines, "deskew_shear", deskew_shear), (lines, "_cut_valleys", _cut_valleys),
            (ctc, "greedy", greedy), (ctc, "align", align), (ctc, "constrained", constrained),
            (formats.Grammar, "correct", correct), (formats.Grammar, "step", step),
            (formats.Grammar, "least_cost", least_cost)]
