@@ -34,6 +34,10 @@ CROSSING_SHARE = 0.05
 # bottom bars) >= 0.17, and _join_crossed rejoins those whose strokes cross.
 VALLEY_DEPTH = 0.2
 VALLEY_INK = 0.15
+# a depth <= VALLEY_DEPTH, as numpy compares a float32 scalar with a Python float: float32 values
+# up to _DEEP, or below it (float64: _DEEP, float32(0.2), is just above 0.2)
+_DEEP = np.float32(VALLEY_DEPTH)
+_DEEP_INCLUSIVE = bool(_DEEP <= VALLEY_DEPTH)
 SPECK = np.ones((2, 2), np.uint8)  # the mask is opened with it: ink smaller than 2 x 2 is a speck
 # _profiles moves runs of columns rather than pixels from this many inked pixels on: where the two
 # cost about the same on the default set's and realdev's crops (x86, numpy 2: ~0.03 us a pixel,
@@ -283,19 +287,22 @@ def _busy(profile):
 def _cut_valleys(profile, y0, y1, least, most_ink):
     """[(y0, y1)] cut at its deepest valley row, recursively, where both sides stay >= `least`
     rows tall (the valley row itself belongs to neither: it is the gap _join_crossed checks)."""
+    lo, hi = int(math.ceil(y0 + least)), int(math.floor(y1 - 1 - least)) + 1  # the rows a cut may take
+    if lo >= hi:
+        return [(y0, y1)]
     seg = profile[y0:y1]
     above = np.maximum.accumulate(seg)               # above[i]: the peak of rows y0 .. y0 + i
     below = np.maximum.accumulate(seg[::-1])[::-1]   # below[i]: the peak of rows y0 + i .. y1 - 1
-    best = None
-    for v in range(int(math.ceil(y0 + least)), int(math.floor(y1 - 1 - least)) + 1):
-        if profile[v] > most_ink:
-            continue
-        depth = profile[v] / max(1e-6, min(above[v - 1 - y0], below[v + 1 - y0]))
-        if depth <= VALLEY_DEPTH and (best is None or depth < best[0]):
-            best = (depth, v)
-    if best is None:
+    rows = profile[lo:hi]
+    # a row's depth: its ink over the lower of the peaks either side (float32, as row by row)
+    depth = rows / np.maximum(np.minimum(above[lo - 1 - y0:hi - 1 - y0], below[lo + 1 - y0:hi + 1 - y0]),
+                              np.float32(1e-6))
+    # compared as a float32 scalar with a float is (numpy 2: in float32, 1.x: in float64)
+    deep = (depth <= _DEEP) if _DEEP_INCLUSIVE else (depth < _DEEP)
+    valleys = np.flatnonzero(deep & (rows.astype(np.float64) <= most_ink))
+    if not valleys.size:
         return [(y0, y1)]
-    v = best[1]
+    v = lo + int(valleys[np.argmin(depth[valleys])])  # the deepest; the first of equals
     return _cut_valleys(profile, y0, v, least, most_ink) + _cut_valleys(profile, v + 1, y1, least, most_ink)
 
 
