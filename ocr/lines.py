@@ -183,7 +183,7 @@ def _profiles(mask, shears, by_runs=None):
     ys, k, x = _half_pixels(columns, np.abs(shift - np.floor(shift) - 0.5) <= 1e-9)
     fix = _counts(base[k] + np.round(ys - shift[k, x]).astype(np.int64), room, len(shears))
     fix -= _counts(base[k] - whole[k, x] + ys, room, len(shears))
-    out += fix[:, pad:pad + h]
+    out = out + fix[:, pad:pad + h]
     return out.astype(np.float32)
 
 
@@ -215,23 +215,28 @@ def _run_sums(columns, whole):
     w, h = columns.shape
     # prefix[x, y]: the ink of row y left of column x, the difference of an integral image
     integral = cv2.integral(columns)  # (w + 1, h + 1)
-    out = np.empty((len(whole), h), np.int64)
+    # Each shear's prefix rows at its run edges go into one buffer, at columns pad .. pad + h, with
+    # zeros around for rows moved out (never written, so they stay zero from shear to shear).
+    pad = max(0, -int(whole.min())) + 1
+    width = pad + h + max(0, int(whole.max()))
+    changes = [np.flatnonzero(r[1:] != r[:-1]) + 1 for r in whole]
+    flat = np.zeros((max(map(len, changes)) + 3) * (width + 1), np.int32)
+    out = np.empty((len(whole), h), np.int32)
     for k, r in enumerate(whole):
-        edges = np.concatenate(([0], np.flatnonzero(r[1:] != r[:-1]) + 1, [w]))  # run g: edges[g]..[g + 1]
-        first, last, sign = int(r[0]), int(r[-1]), 1
-        if first > last:  # falling shifts: walk the runs right to left (their sums negate)
-            edges, first, last, sign = edges[::-1], last, first, -1
+        edges = np.concatenate(([0], changes[k], [w]))  # run g: columns edges[g] .. edges[g + 1]
+        first, sign = int(r[0]), 1
+        if first > r[-1]:  # falling shifts: walk the runs right to left (their sums negate)
+            edges, first, sign = edges[::-1], int(r[-1]), -1
         runs = len(edges) - 1
-        pad = max(0, -first) + 1
-        width = pad + h + max(0, last)  # room for every row moved by any shift, zeros around
-        flat = np.zeros((runs + 2) * (width + 1), np.int32)
-        prefix = flat[:(runs + 1) * width].reshape(runs + 1, width)
         at = integral[edges]
+        prefix = flat[:(runs + 1) * width].reshape(runs + 1, width)
         np.subtract(at[:, 1:], at[:, :-1], out=prefix[:, pad:pad + h])
         skew = flat[:(runs + 1) * (width + 1)].reshape(runs + 1, width + 1)  # skew[i, t] = prefix[i, i + t]
         # run g (shift first + g) = prefix[g + 1] - prefix[g]; its row y + first + g lands on row y
         c = pad + first
-        out[k] = sign * (skew[1:, c - 1:c - 1 + h].sum(axis=0) - skew[:runs, c:c + h].sum(axis=0))
+        np.subtract(skew[1:, c - 1:c - 1 + h].sum(axis=0, dtype=np.int32),
+                    skew[:runs, c:c + h].sum(axis=0, dtype=np.int32), out=out[k])
+        out[k] *= sign
     return out
 
 
