@@ -18,7 +18,7 @@ import math
 import cv2
 import numpy as np
 
-from .layout import row_runs
+from . import layout
 
 SHEARS = np.linspace(-0.12, 0.12, 9)  # tan of the tilts tried (about +-7 degrees)
 # Strokes crossing a gap (see _join_crossed): ink above STROKE_INK, unfiltered, in at least
@@ -257,11 +257,12 @@ def _unshear(img, shear):
     return cv2.warpAffine(img, m, (w, h), borderMode=cv2.BORDER_REPLICATE, flags=cv2.INTER_LINEAR)
 
 
-def _bands(profile, h, min_gap, min_line):
-    """Text bands: rows busier than a tenth of a typical text row, short gaps bridged, cut at
-    deep valleys, bands too short to be a line (beside the tallest) dropped."""
-    busy = _busy(profile)
-    merged = row_runs(profile > 0.1 * busy, min_gap)
+def _bands(profile, h, min_gap, min_line, busy=None):
+    """Text bands: rows busier than a tenth of a typical text row (`busy`, else _busy's),
+    short gaps bridged, cut at deep valleys, bands too short to be a line (beside the tallest)
+    dropped."""
+    busy = _busy(profile) if busy is None else busy
+    merged = layout.row_runs(profile > 0.1 * busy, min_gap)
     if not merged:
         return []
     tallest = max(b[1] - b[0] for b in merged)
@@ -363,12 +364,18 @@ def split(img, min_line_px=6, pad_frac=0.15):
             more = _lines(straight, h, min_line_px, lambda: _unshear(strokes(), shear))
             if len(more) > len(lines):
                 img, lines = _unshear(img, shear), more
-    if len(lines) <= 1:
+    return _cut_out(img, lines, pad_frac)
+
+
+def _cut_out(img, bands, pad_frac):
+    """The line images of `bands` [(y0, y1)], each padded by pad_frac of its height (never past
+    half way to its neighbour); [img] for one band or none."""
+    if len(bands) <= 1:
         return [img]
-    out = []
-    for k, (y0, y1) in enumerate(lines):
+    h, out = img.shape[0], []
+    for k, (y0, y1) in enumerate(bands):
         pad = int(pad_frac * (y1 - y0)) + 1
-        top = max(0, y0 - pad, (lines[k - 1][1] + y0) // 2 if k else 0)
-        bottom = min(h, y1 + pad, (y1 + lines[k + 1][0]) // 2 if k + 1 < len(lines) else h)
+        top = max(0, y0 - pad, (bands[k - 1][1] + y0) // 2 if k else 0)
+        bottom = min(h, y1 + pad, (y1 + bands[k + 1][0]) // 2 if k + 1 < len(bands) else h)
         out.append(img[top:bottom])
     return out

@@ -81,15 +81,7 @@ def row_runs(rows, min_gap):  # ocr/layout.py
 
 def _bands(profile, h, min_gap, min_line):
     busy = np.percentile(profile[profile > 0], 75) if (profile > 0).any() else 0
-    merged = row_runs(profile > 0.1 * busy, min_gap)
-    if not merged:
-        return []
-    tallest = max(b[1] - b[0] for b in merged)
-    least = max(min_line, 0.18 * h, 0.35 * tallest)
-    bands = []
-    for y0, y1 in merged:
-        bands += lines._cut_valleys(profile, y0, y1, least, lines.VALLEY_INK * busy)
-    return [b for b in bands if b[1] - b[0] >= least]
+    return lines._bands(profile, h, min_gap, min_line, busy)  # the rest unchanged, shared
 
 
 def _lines(mask, h, min_line_px, strokes):
@@ -118,15 +110,7 @@ def split(img, min_line_px=6, pad_frac=0.15):
             more = _lines(straight, h, min_line_px, lines._unshear(strokes, shear))
             if len(more) > len(found):
                 img, found = lines._unshear(img, shear), more
-    if len(found) <= 1:
-        return [img]
-    out = []
-    for k, (y0, y1) in enumerate(found):
-        pad = int(pad_frac * (y1 - y0)) + 1
-        top = max(0, y0 - pad, (found[k - 1][1] + y0) // 2 if k else 0)
-        bottom = min(h, y1 + pad, (y1 + found[k + 1][0]) // 2 if k + 1 < len(found) else h)
-        out.append(img[top:bottom])
-    return out
+    return lines._cut_out(img, found, pad_frac)  # unchanged, shared
 
 
 # --- ocr/ctc.py ---------------------------------------------------------------------------------

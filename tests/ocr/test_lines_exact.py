@@ -177,7 +177,7 @@ def test_bands_busy_rows_and_valleys_are_exact(profile):
             assert lines._cut_valleys(profile, 0, h, least, most) == reference._cut_valleys(profile, 0, h, least, most)
     for min_line in (1, 3):
         with pytest.MonkeyPatch.context() as mp:
-            mp.setattr(lines, "_cut_valleys", reference._cut_valleys)
+            reference.old_paths(mp)  # its row runs and valley cuts too
             old = reference._bands(profile, h, 2, min_line)
         assert lines._bands(profile, h, 2, min_line) == old
 
