@@ -11,6 +11,11 @@ Like ocr/layout.split_lines a horizontal projection profile, made sturdier for r
 - a gap that strokes cross is no gap: a thin font's 1-px verticals vanish in the speck filter,
   and its horizontal bars alone would look like two lines.
 A crop with no clear gap stays one line. Python 3.6, numpy + OpenCV.
+
+It runs on the Nano's CPU for every crop, so it is written for few passes over the pixels, all in
+8-bit OpenCV or integer numpy: the masks from thresholds on the 0..255 ink levels, the percentile
+from counts, the sheared profiles from whole-row column moves. Every cut is bit for bit that of the
+earlier float code, frozen in tests/ocr/reference.py (test_replay.py, test_lines_exact.py).
 """
 import functools
 import math
