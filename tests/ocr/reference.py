@@ -1,8 +1,9 @@
 """The code reader's CPU-side hot loops as they were before they were made faster (the splitter
-at commit 1df74ff — its split() and _lines() unchanged until 0ada6aa — the decoders at 346afed,
-right after ocr/postprocess.py was split), frozen:
+at commit 1df74ff — its split(), _lines(), _bands()' busy row and layout.row_runs() unchanged
+until 0ada6aa — the decoders at 346afed, right after ocr/postprocess.py was split), frozen:
 the oracle the replay test (test_replay.py) checks the shipped ones against. Each function here
-replaces the attribute of the same name in `PATCHES`; everything else runs the shipped code.
+replaces the attribute of the same name in `PATCHES`; everything else runs the shipped code
+(parts that did not change are shared, so the frozen split calls them in the shipped module).
 Never edit these to follow a change: a change in reads is what they catch."""
 import math
 
