@@ -28,21 +28,15 @@ def ink_mask(gray):
 
 def row_runs(rows, min_gap):
     """[[y0, y1), ...] runs of True in `rows`, runs closer than `min_gap` rows merged."""
-    runs, start = [], None
-    for y, on in enumerate(rows):
-        if on and start is None:
-            start = y
-        elif not on and start is not None:
-            runs.append([start, y])
-            start = None
-    if start is not None:
-        runs.append([start, len(rows)])
+    edged = np.zeros(len(rows) + 2, bool)
+    edged[1:-1] = rows
+    edges = np.flatnonzero(edged[1:] != edged[:-1]).tolist()  # a run's start, then its end
     merged = []
-    for r in runs:
-        if merged and r[0] - merged[-1][1] < min_gap:
-            merged[-1][1] = r[1]
+    for start, end in zip(edges[::2], edges[1::2]):
+        if merged and start - merged[-1][1] < min_gap:
+            merged[-1][1] = end
         else:
-            merged.append(r)
+            merged.append([start, end])
     return merged
 
 

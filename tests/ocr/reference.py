@@ -1,14 +1,16 @@
 """The code reader's CPU-side hot loops as they were before they were made faster (the splitter
-at commit 1df74ff, the decoders at 346afed, right after ocr/postprocess.py was split), frozen:
+at commit 1df74ff — its split(), _lines(), _bands()' busy row and layout.row_runs() unchanged
+until 0ada6aa — the decoders at 346afed, right after ocr/postprocess.py was split), frozen:
 the oracle the replay test (test_replay.py) checks the shipped ones against. Each function here
-replaces the attribute of the same name in `PATCHES`; everything else runs the shipped code.
+replaces the attribute of the same name in `PATCHES`; everything else runs the shipped code
+(parts that did not change are shared, so the frozen split calls them in the shipped module).
 Never edit these to follow a change: a change in reads is what they catch."""
 import math
 
 import cv2
 import numpy as np
 
-from ocr import ctc, formats, lines
+from ocr import ctc, formats, layout, lines
 
 
 # --- ocr/lines.py -----------------------------------------------------------------------------
@@ -57,6 +59,59 @@ def _cut_valleys(profile, y0, y1, least, most_ink):
         return [(y0, y1)]
     v = best[1]
     return _cut_valleys(profile, y0, v, least, most_ink) + _cut_valleys(profile, v + 1, y1, least, most_ink)
+
+
+def row_runs(rows, min_gap):  # ocr/layout.py
+    runs, start = [], None
+    for y, on in enumerate(rows):
+        if on and start is None:
+            start = y
+        elif not on and start is not None:
+            runs.append([start, y])
+            start = None
+    if start is not None:
+        runs.append([start, len(rows)])
+    merged = []
+    for r in runs:
+        if merged and r[0] - merged[-1][1] < min_gap:
+            merged[-1][1] = r[1]
+        else:
+            merged.append(r)
+    return merged
+
+
+def _bands(profile, h, min_gap, min_line):
+    busy = np.percentile(profile[profile > 0], 75) if (profile > 0).any() else 0
+    return lines._bands(profile, h, min_gap, min_line, busy)  # the rest unchanged, shared
+
+
+def _lines(mask, h, min_line_px, strokes):
+    win = max(3, h // 40)
+    profile = cv2.blur(mask.sum(axis=1).astype(np.float32).reshape(-1, 1), (1, win)).ravel()
+    bands = _bands(profile, h, max(2, int(0.04 * h)), min_line_px)
+    return lines._join_crossed(bands, strokes)
+
+
+def split(img, min_line_px=6, pad_frac=0.15):
+    gray = img if img.ndim == 2 else cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
+    h, w = gray.shape
+    if h < 2 * min_line_px or h > 0.9 * w:
+        return [img]
+    ink = ink_map(gray)
+    mask = (ink > 0.35).astype(np.uint8)
+    mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
+    if mask.sum() == 0:
+        return [img]
+    strokes = (ink > lines.STROKE_INK).astype(np.uint8)
+    found = _lines(mask, h, min_line_px, strokes)
+    if h >= 0.15 * w:
+        shear = deskew_shear(mask)
+        if shear:
+            straight = lines._unshear(mask, shear)
+            more = _lines(straight, h, min_line_px, lines._unshear(strokes, shear))
+            if len(more) > len(found):
+                img, found = lines._unshear(img, shear), more
+    return lines._cut_out(img, found, pad_frac)  # unchanged, shared
 
 
 # --- ocr/ctc.py ---------------------------------------------------------------------------------
@@ -170,7 +225,8 @@ def least_cost(self, kernel):
     return min(cost + self._least(t) for t, cost in kernel.items())
 
 
-PATCHES = [(lines, "ink_map", ink_map), (lines, "deskew_shear", deskew_shear), (lines, "_cut_valleys", _cut_valleys),
+PATCHES = [(lines, "split", split), (layout, "row_runs", row_runs), (lines, "ink_map", ink_map),
+           (lines, "deskew_shear", deskew_shear), (lines, "_cut_valleys", _cut_valleys),
            (ctc, "greedy", greedy), (ctc, "align", align), (ctc, "constrained", constrained),
            (formats.Grammar, "correct", correct), (formats.Grammar, "step", step),
            (formats.Grammar, "least_cost", least_cost)]

@@ -46,10 +46,8 @@ def test_the_splitter_cuts_the_same_lines(replay, monkeypatch):
 
 
 def test_the_ink_map_is_bit_identical(replay):
-    import cv2
     for i, crop in enumerate(replay.crops):
-        gray = crop if crop.ndim == 2 else cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY)
-        old, new = reference.ink_map(gray), lines.ink_map(gray)
+        old, new = reference.ink_map(_gray(crop)), lines.ink_map(_gray(crop))
         assert old.dtype == new.dtype and np.array_equal(old, new), replay.ids[i]
 
 
@@ -95,15 +93,27 @@ def test_alignments_are_bit_identical_on_and_off_the_top_path(replay, decoder):
                 assert ctc.align(probs, seq) == reference.align(probs, seq), key
 
 
-def test_sheared_profiles_are_bit_identical(replay):
+def _gray(crop):
     import cv2
+    return crop if crop.ndim == 2 else cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY)
+
+
+def test_the_ink_masks_are_bit_identical(replay):
     for i, crop in enumerate(replay.crops):
-        gray = crop if crop.ndim == 2 else cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY)
-        ys, xs = np.nonzero(lines.ink_map(gray) > 0.35)
-        h, w = gray.shape
+        ink, levels = reference.ink_map(_gray(crop)), lines._ink_levels(_gray(crop))
+        for level, value in zip(lines._ink_from(levels), (lines.MASK_INK, lines.STROKE_INK)):
+            assert np.array_equal(lines._at_least(levels, level), (ink > value).astype(np.uint8)), replay.ids[i]
+
+
+def test_sheared_profiles_are_bit_identical(replay):
+    for i, crop in enumerate(replay.crops):
+        mask = (reference.ink_map(_gray(crop)) > 0.35).astype(np.uint8)
+        ys, xs = np.nonzero(mask)
+        h, w = mask.shape
         for shears in (lines.SHEARS, np.array([0.25, -0.5, 0.1 / 3])):  # the first two hit half shifts
             old = reference._profiles_all(ys, xs, h, w, shears)
-            assert np.array_equal(old, lines._profiles(ys, xs, h, w, shears)), replay.ids[i]
+            for by_runs in (False, True):  # both ways, whichever _profiles picks for this mask
+                assert np.array_equal(old, lines._profiles(mask, shears, by_runs)), (replay.ids[i], by_runs)
 
 
 def test_the_compiled_and_pure_decoders_read_every_cached_line_alike(replay, monkeypatch):
