@@ -212,13 +212,16 @@ def test(c, pytest_args=""):
             "lines": "synthetic training lines rendered and cached (default: the committed model's)",
             "resume": "continue from OUT/ckpt.pt and the cached features",
             "device": "cpu or cuda (default: cuda when torch sees a GPU)",
-            "out": "run folder: cache/, ckpt.pt, train.jsonl, codereader.pt/.onnx (default runs/codereader)"})
-def train(c, seed=0, steps=0, lines=0, resume=False, device="", out="runs/codereader"):
+            "out": "run folder: cache/, ckpt.pt, train.jsonl, codereader.pt/.onnx (default runs/codereader)",
+            "presets": "draw a share of the lines from the doubled/failures presets (train/codereader/data.py "
+                       "PRESET_MIX); off: the committed model's recipe"})
+def train(c, seed=0, steps=0, lines=0, resume=False, device="", out="runs/codereader", presets=False):
     """Train the codereader recogniser on synthetic codes (see DEVELOPERS.md and the model card)."""
-    from train.codereader import LINES, STEPS
+    from train.codereader import LINES, STEPS, data
     from train.codereader import train as trainer
     trainer.train(out, steps=int(steps) or STEPS, seed=int(seed), lines=int(lines) or LINES, resume=resume,
-                  device=device or trainer.default_device(), log=lambda s: print(s, flush=True))
+                  device=device or trainer.default_device(), log=lambda s: print(s, flush=True),
+                  presets=data.PRESET_MIX if presets else ())
 
 
 @task(help={"job": "job file with a serve: section (bind, port, token, source, log, reject; example: "

@@ -58,7 +58,8 @@ class Replay(object):
         pipeline = Pipeline(pre)
         self.ids = [s.id for s in samples]
         self.crops = [pipeline(dataset.read_image(s.image), s.box) for s in samples]
-        self.engine = registry.create("codereader", threads=threads, **options).load()
+        # the first pass only: a second look reads variants the cache does not hold
+        self.engine = registry.create("codereader", threads=threads, **dict({"second_look": ""}, **options)).load()
         self.network = self.engine.line_probs
         self.lookup_cpu = 0.0  # CPU seconds spent answering from the cache (not the reader's)
         sha = self.engine.describe()["models"]["rec"]["sha256"]

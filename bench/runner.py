@@ -19,7 +19,7 @@ import time
 
 import yaml
 
-from ocr import DATA, ROOT, metrics
+from ocr import DATA, ROOT, confidence, metrics
 
 from . import results
 
@@ -258,6 +258,8 @@ class EngineRun(object):
             if thr is not None and conf:
                 prec, cov = metrics.precision_at_threshold(conf, thr)
                 summary[key] = {"threshold": thr, "precision": prec, "coverage": cov, "note": note}
+        if conf:  # how far the confidence is from a probability: ECE over 10 equal-width bins
+            summary["calibration_error"] = confidence.calibration_error(conf)
         return summary
 
 

@@ -10,7 +10,8 @@ from . import results
 
 HEADERS = ["engine", "device", "precision", "strict acc", "norm. strict acc", "CER", "char prec",
            "char recall", "pre ms", "OCR ms", "total ms", "FPS", "batch FPS"]
-REJECTION_HEADERS = ["engine", "threshold from", "threshold", "precision", "coverage", "accuracy at full coverage"]
+REJECTION_HEADERS = ["engine", "threshold from", "threshold", "precision", "coverage", "accuracy at full coverage",
+                     "calibration error"]
 TELEMETRY_HEADERS = ["power W", "mJ/read", "peak °C"]
 STAGE_HEADERS = ["engine", "stage", "mean ms", "p90 ms", "share"]
 REFERENCE_CSV = os.path.join(ROOT, "bench", "data", "paper_reference.csv")
@@ -66,11 +67,12 @@ def rejection(docs):
     for doc in docs:
         s = doc.get("summary") or {}
         full = _pct(((s.get("metrics") or {}).get("normalised") or {}).get("strict_accuracy"))
+        ece = _num(s.get("calibration_error"), 3)
         for key, source in (("rejection_shipped", "engine (calibrated)"), ("rejection", "this run (oracle)")):
             r = s.get(key)
             if r:
                 rows.append([(doc.get("engine") or {}).get("name", "?"), source, _num(r["threshold"], 3),
-                             _pct(r["precision"]), _pct(r["coverage"]), full])
+                             _pct(r["precision"]), _pct(r["coverage"]), full, ece])
     return REJECTION_HEADERS, rows
 
 

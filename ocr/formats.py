@@ -320,6 +320,10 @@ class Grammar(object):
         costs = [cost + closed[self.accept][0] for cost, closed in closures if self.accept in closed]
         return min(costs) if costs else None
 
+    def format_costs(self):
+        """{format name: its prior cost} (generic formats cost more than specific ones)."""
+        return {label: cost for _, cost, label in self.eps[self.start] if label}
+
     def accepts(self, text):
         kernel = self.kernel()
         for c in text.upper():

@@ -11,6 +11,7 @@ Normalised variants remove all whitespace and upper-case both sides: many real l
 predictions only in spaces.
 """
 import collections
+import difflib
 import re
 
 try:  # rapidfuzz >= 2 (Python 3.7+)
@@ -64,12 +65,30 @@ def _aggregate(scores):
     }
 
 
+def collapsed_repeats(pred, truth):
+    """How many characters of a doubled (or longer) run in the truth the prediction lost while
+    keeping the run (`P113036` read `P13036`: 1), normalised: the error CTC makes when a repeat
+    gets no blank frame between its characters."""
+    pred, truth = normalise(pred), normalise(truth)
+    lost = 0
+    for op, a0, a1, _, _ in difflib.SequenceMatcher(None, truth, pred, autojunk=False).get_opcodes():
+        if op != "delete":
+            continue
+        for k in range(a0, a1):
+            kept = (a0 > 0 and truth[a0 - 1] == truth[k]) or (a1 < len(truth) and truth[a1] == truth[k])
+            lost += bool(kept)
+    return lost
+
+
 def evaluate(pairs):
-    """pairs: iterable of (prediction, truth). Returns {"raw": {...}, "normalised": {...}}."""
+    """pairs: iterable of (prediction, truth). Returns {"raw": {...}, "normalised": {...}}, the
+    normalised one with the count of reads that collapsed a repeat (collapsed_repeats)."""
     pairs = list(pairs)
     raw = [sample_scores(p, t) for p, t in pairs]
     norm = [sample_scores(normalise(p), normalise(t)) for p, t in pairs]
-    return {"raw": _aggregate(raw), "normalised": _aggregate(norm)}
+    out = {"raw": _aggregate(raw), "normalised": _aggregate(norm)}
+    out["normalised"]["collapsed_repeat_reads"] = sum(1 for p, t in pairs if collapsed_repeats(p, t))
+    return out
 
 
 def precision_at_threshold(records, threshold):

@@ -25,12 +25,14 @@ UNMATCHED_COST = 4.0
 
 class Read(object):
     """A decoded line: text, per-character probabilities, the formats it was read as (None: no
-    format matched, text unchanged), and how it was obtained."""
+    format matched, text unchanged), how it was obtained, and what ocr/confidence.py measured
+    of it (None until measured)."""
 
-    __slots__ = ("text", "char_probs", "formats", "how")
+    __slots__ = ("text", "char_probs", "formats", "how", "signals")
 
-    def __init__(self, text, char_probs, formats, how):
+    def __init__(self, text, char_probs, formats, how, signals=None):
         self.text, self.char_probs, self.formats, self.how = text, char_probs, formats, how
+        self.signals = signals
 
     @property
     def confidence(self):

@@ -64,7 +64,8 @@ def deployed(tmp_path_factory):
     # the sim's venv-torch is a stand-in without OpenCV: a venv of the service's own, offline
     extra = {"reader_service_install": True, "reader_service_venv": "/opt/nano-ocr-kit/venv-reader",
              "reader_service_wheelhouse": str(wheels), "reader_service_token": "sim-token-12345",
-             "reader_service_job": {"engine": "codereader", "gpu_twin": False}}
+             "reader_service_job": {"engine": "codereader", "gpu_twin": False},
+             "reader_service_build_packages": ["gcc", "libpython3-dev"]}  # bookworm's, preinstalled in the sim
     args = ["-i", str(tmp / "inventory.json"), "-e", json.dumps(extra), "deploy-reader.yml"]
     runs = [playbook(args) for _ in range(2)]
     return {"hosts": hosts, "runs": runs}
@@ -113,3 +114,11 @@ def test_active_reads_a_crop_and_comes_back_after_a_kill(deployed):
             raise AssertionError(on(host, "systemctl status nano-ocr-reader; journalctl -u nano-ocr-reader -n 30")[1])
         restarts = on(host, "systemctl show -p NRestarts --value nano-ocr-reader")[1].strip()
         assert int(restarts) >= 1
+
+
+def test_the_services_own_venv_decodes_compiled(deployed):
+    """The kit's wheel is pure; the role built ocr/_decode.c in the service's venv."""
+    for host in deployed["hosts"]:
+        rc, out = on(host, "/opt/nano-ocr-kit/venv-reader/bin/python -c "
+                           "'from ocr import compiled; print(compiled.module() is not None)'")
+        assert rc == 0 and out.strip() == "True", out

@@ -162,3 +162,14 @@ def test_percentiles_match_numpy():
     vals = [5.0, 1.0, 9.0, 3.0, 7.0, 2.0]
     for q in (50, 90, 99):
         assert runner.percentile(vals, q) == pytest.approx(float(np.percentile(vals, q)))
+
+
+def test_the_summary_reports_the_confidences_calibration_error(manifest):
+    """ECE over 10 bins of the run's confidences against its normalised exact matches."""
+    run = runner.EngineRun(dataset.load(manifest))
+    for sid, text, conf in (("c1", "LOT 4711", 0.95), ("c2", "EXP 2025.05.02", 0.95), ("c3", "LOT", 0.15)):
+        run.on_event({"event": "sample", "id": sid, "text": text, "lines": [text], "confidence": conf,
+                      "pre_ms": 0.1, "ocr_ms": 1.0, "error": None})
+    records, _ = run.score()
+    summary = run.summary(records, [])
+    assert summary["calibration_error"] == pytest.approx(2 / 3.0 * 0.05 + 1 / 3.0 * 0.15)

@@ -49,10 +49,12 @@ def test_rejection_rows_show_the_shipped_and_the_oracle_threshold():
     doc = _doc()
     doc["summary"]["rejection"] = {"threshold": 0.9, "precision": 1.0, "coverage": 0.5}
     doc["summary"]["rejection_shipped"] = {"threshold": 0.849, "precision": 0.962, "coverage": 0.883}
+    doc["summary"]["calibration_error"] = 0.0312
     headers, rows = tables.rejection([doc, _doc()])
     assert headers == tables.REJECTION_HEADERS and len(rows) == 2
     assert rows[0][1:5] == ["engine (calibrated)", "0.849", "96.2%", "88.3%"]
     assert rows[1][1:5] == ["this run (oracle)", "0.900", "100.0%", "50.0%"]
+    assert rows[0][-1] == rows[1][-1] == "0.031"  # the run's calibration error, beside both
 
 
 def test_stages_rows_only_for_engines_that_time_their_stages():

@@ -114,3 +114,65 @@ def test_wrong_model_checksum_is_refused(tmp_path, monkeypatch):
     from ocr.engines.base import EngineUnavailable
     with pytest.raises(EngineUnavailable):
         registry.create("codereader").load()
+
+
+def test_the_shipped_confidence_is_the_calibrators_probability(engine):
+    """calibrator.json was fitted for this model (train/codereader/calibrate.py): a read's
+    confidence is its P(right) from the read's signals, the raw least character probability kept
+    beside it, and the threshold is on the calibrated scale."""
+    assert engine.calibrator is not None
+    _, img, _ = synth.make_sample(11, 3, style="solid", lines=["EXP 05/2026", "LOT 483920"])
+    pred = engine.predict([bgr(img)])[0]
+    signals = pred.extra["signals"]
+    assert set(signals) == {"char", "alt", "sep", "edit", "density", "prior", "unmatched"}
+    assert pred.confidence == pytest.approx(engine.calibrator.probability(signals), abs=1e-3)  # signals rounded
+    assert 0.0 <= pred.extra["raw_confidence"] <= 1.0
+    raw = registry.create("codereader", threads=2, calibrate=False).load()
+    assert raw.calibrator is None and raw.reject_below is None  # the threshold is not for raw confidences
+    assert raw.predict([bgr(img)])[0].confidence == pytest.approx(pred.extra["raw_confidence"])
+
+
+def test_a_threshold_on_the_other_scale_is_ignored(tmp_path):
+    import json
+    (tmp_path / codereader.THRESHOLD_NAME).write_text(json.dumps(
+        {"threshold": 0.9, "model_sha256": "abc", "confidence": "calibrated"}))
+    assert codereader.calibrated_threshold(str(tmp_path), "abc", calibrated=True) == 0.9
+    assert codereader.calibrated_threshold(str(tmp_path), "abc") is None
+
+
+def test_a_second_look_rereads_unsure_crops_and_never_raises_their_confidence():
+    looks = registry.create("codereader", threads=2, second_look="squeeze,pad,blur,up").load()
+    first = registry.create("codereader", threads=2).load()
+    looks.reject_below = 1.01  # every read is unsure
+    samples = list(dataset.load(None))[:6]
+    crops = [dataset.read_image(s.image) for s in samples]
+    again, plain = looks.predict(crops), first.predict(crops)
+    assert all(p.extra["second_look"]["of"] == 5 and 1 <= p.extra["second_look"]["votes"] <= 5 for p in again)
+    assert all(a.confidence <= b.confidence + 1e-9 for a, b in zip(again, plain))
+    assert all(not p.extra["second_look"]["changed"] or p.extra["second_look"]["votes"] >= 2 for p in again)
+    assert again[0].stages_ms["second_look"] > 0
+    with pytest.raises(ValueError, match="unknown second-look variant"):
+        looks.options["second_look"] = "sideways"
+        looks.predict(crops[:1])
+
+
+def test_a_width_floor_rereads_dense_lines_stretched():
+    floored = registry.create("codereader", threads=2, width_floor=6.0).load()  # above every line's
+    seen = []
+    network = floored.line_probs
+    floored.line_probs = lambda images: seen.append([im.shape for im in images]) or network(images)
+    _, img, _ = synth.make_sample(11, 3, style="solid", lines=["EXP 05/2026"])
+    pred = floored.predict([bgr(img)])[0]
+    assert len(seen) == 2 and seen[1][0][0] == seen[0][0][0] and seen[1][0][1] > seen[0][0][1]
+    assert pred.text  # the surer of the two reads
+
+
+def test_a_split_crop_is_read_whole_too_only_with_whole_reread():
+    _, img, _ = synth.make_sample(11, 3, style="solid", lines=["EXP 05/2026", "LOT 483920"])
+    counts = {}
+    for whole in (False, True):
+        eng = registry.create("codereader", threads=2, whole_reread=whole).load()
+        network = eng.line_probs
+        eng.line_probs = lambda images, n=network, w=whole: counts.setdefault(w, len(images)) and n(images)
+        assert eng.predict([bgr(img)])[0].lines == ["EXP 05/2026", "LOT 483920"]
+    assert counts == {False: 2, True: 3}

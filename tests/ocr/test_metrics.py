@@ -63,3 +63,16 @@ def test_threshold_for_precision():
     prec, cov = metrics.precision_at_threshold(recs, thr)
     assert prec == 1.0 and cov == pytest.approx(0.5)
     assert metrics.threshold_for_precision([(0.9, False)], 0.99) is None
+
+
+@pytest.mark.parametrize("pred, truth, lost", [
+    ("L10011", "L110011", 1), ("201 2033", "20 11 2033", 1), ("P13036", "P113036", 1), ("1", "111", 2),
+    ("ABC", "ABC", 0), ("ABC", "A11BC", 0),  # a run lost whole is no collapsed repeat
+    ("2022 03.20", "2022.03.20", 0), ("P11036", "P113036", 0)])
+def test_collapsed_repeats(pred, truth, lost):
+    assert metrics.collapsed_repeats(pred, truth) == lost
+
+
+def test_evaluate_counts_reads_that_collapsed_a_repeat():
+    out = metrics.evaluate([("L10011", "L110011"), ("ABC", "ABC"), ("1", "111")])
+    assert out["normalised"]["collapsed_repeat_reads"] == 2

@@ -2,10 +2,11 @@
 picked on a held-out *synthetic* calibration set, and PyTorch-vs-ONNX agreement.
 
     python -m train.codereader.evaluate --model ocr/data/codereader \
-        --data ocr/data/default --data ../shared/realdev/labels.jsonl --torch-check [--write-threshold]
+        --data ocr/data/default --data ../shared/realdev/labels.jsonl --torch-check
 
 The threshold is chosen on the calibration set only, then applied unchanged to every --data set
-(realdev is for validation: nothing is tuned on it).
+(realdev is for validation: nothing is tuned on it). The shipped calibrator and threshold are
+written by train/codereader/calibrate.py.
 """
 import argparse
 import collections
@@ -69,17 +70,6 @@ def calibrate(engine, seed=CALIB_SEED, n=CALIB_N, target=0.99):
     return result
 
 
-def write_threshold(model_dir, model_sha256, calibration):
-    """threshold.json beside the model: the engine reports it (bench: rejection_shipped) only
-    for the model file it was calibrated on."""
-    from ocr.engines.codereader import THRESHOLD_NAME
-    keep = ("threshold", "target_precision", "seed", "n", "precision_at_threshold", "coverage_at_threshold")
-    data = dict({k: calibration[k] for k in keep}, model_sha256=model_sha256,
-                calibrated_on="synthetic crops (ocr/synth.py), seed {}: never realdev".format(calibration["seed"]))
-    from ocr.files import write_json_atomic
-    return write_json_atomic(os.path.join(model_dir, THRESHOLD_NAME), data)
-
-
 def torch_onnx_agreement(model_dir, samples):
     """Decoded text of the PyTorch model (from codereader.pt) vs the ONNX export, same pipeline."""
     import torch
@@ -107,14 +97,10 @@ def main(argv=None):
     p.add_argument("--torch-check", action="store_true", help="compare PyTorch and ONNX on the first --data")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--out", help="write the JSON here too")
-    p.add_argument("--write-threshold", action="store_true",
-                   help="store the calibrated threshold beside the model (threshold.json), for the engine")
     a = p.parse_args(argv)
     eng = engine_for(a.model, threads=a.threads)
     report = {"calibration": calibrate(eng)}
     threshold = report["calibration"]["threshold"]
-    if a.write_threshold:
-        write_threshold(a.model, eng.models["rec"]["sha256"], report["calibration"])
     for path in a.data:
         samples = load_manifest(path)
         preds, per_crop = read(eng, samples)

@@ -44,14 +44,15 @@ class Backbone(object):
         return self.session.run(None, {"x": x})[0][0, :, :, 8].astype(np.float16)
 
 
-def cache(folder, seed, n, backbone, log=print):
-    """Features + texts of lines 1..n of `seed` in folder/chunk_*.pt -> list of (text, feats)."""
+def cache(folder, seed, n, backbone, log=print, presets=()):
+    """Features + texts of lines 1..n of `seed` (drawn with `presets`: data.line_sample) in
+    folder/chunk_*.pt -> list of (text, feats)."""
     os.makedirs(folder, exist_ok=True)
     items = []
     for c in range((n + CHUNK - 1) // CHUNK):
         path = os.path.join(folder, "chunk_%04d.pt" % c)
         if not os.path.isfile(path):
-            lines = data.fixed_set(seed, CHUNK, start=c * CHUNK * 2)  # room for skipped lines
+            lines = data.fixed_set(seed, CHUNK, start=c * CHUNK * 2, presets=presets)  # room for skipped lines
             feats = backbone([img for _, img in lines])
             torch.save([(t, f) for (t, _), f in zip(lines, feats)], path + ".tmp")
             os.replace(path + ".tmp", path)

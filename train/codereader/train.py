@@ -21,7 +21,7 @@ import torch
 
 from ocr import ctc, metrics
 
-from . import LINES, STEPS, export, features
+from . import LINES, STEPS, data, export, features
 from .model import CHARSET, CUT, build, stock_graph
 
 DATA_SEED_OFFSET = 1000   # training lines never share a generator seed with the default set (0)
@@ -81,9 +81,10 @@ def lr_at(step, steps, base, warmup=50):
 
 
 def train(out, steps=STEPS, seed=0, lines=LINES, batch_size=24, lr=3e-4, resume=False, device="cpu",
-          eval_every=100, ckpt_every=100, threads=2, log=print):
-    """Phase 1: render `lines` training lines and cache their features at the cut (resumable by
-    chunk). Phase 2: `steps` steps fine-tuning the last backbone stage (at STAGES_LR_SCALE of
+          eval_every=100, ckpt_every=100, threads=2, log=print, presets=()):
+    """Phase 1: render `lines` training lines (with `presets`' share of lines drawn from the
+    evaluation presets of what real prints fail on: data.PRESET_MIX) and cache their features at
+    the cut (resumable by chunk). Phase 2: `steps` steps fine-tuning the last backbone stage (at STAGES_LR_SCALE of
     the rate: they start from features that already read), neck and head on random batches."""
     os.makedirs(out, exist_ok=True)
     torch.set_num_threads(threads)
@@ -93,7 +94,8 @@ def train(out, steps=STEPS, seed=0, lines=LINES, batch_size=24, lr=3e-4, resume=
     pad = backbone.pad_column()
     data_seed = seed + DATA_SEED_OFFSET
     where = os.path.join(out, "cache", CUT.replace("p2o.", "").replace(".", ""))  # per cut point
-    train_set = features.cache(os.path.join(where, "train-%d" % data_seed), data_seed, lines, backbone, log)
+    name = "train-%d" % data_seed + ("-" + "-".join("%s%g" % p for p in presets) if presets else "")
+    train_set = features.cache(os.path.join(where, name), data_seed, lines, backbone, log, presets=presets)
     val = features.cache(os.path.join(where, "val-%d" % VAL_SEED), VAL_SEED, VAL_N, backbone, log)
 
     by_width = sorted(train_set, key=lambda item: item[1].shape[-1])
@@ -174,9 +176,12 @@ def main(argv=None):
     p.add_argument("--resume", action="store_true")
     p.add_argument("--device", default=default_device())
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--presets", action="store_true",
+                   help="draw data.PRESET_MIX's share of the lines from the doubled/failures presets")
     a = p.parse_args(argv)
     train(a.out, steps=a.steps, seed=a.seed, lines=a.lines, batch_size=a.batch_size, lr=a.lr, resume=a.resume,
-          device=a.device, threads=a.threads, log=lambda s: print(s, flush=True))
+          device=a.device, threads=a.threads, log=lambda s: print(s, flush=True),
+          presets=data.PRESET_MIX if a.presets else ())
     return 0
 
 
