@@ -40,11 +40,6 @@ def piece_key(img):
     return hashlib.sha1(repr(img.shape).encode("ascii") + img.tobytes()).hexdigest()
 
 
-def stages_of(pred):
-    """A prediction's per-stage ms ({} when the engine does not time its stages)."""
-    return getattr(pred, "stages_ms", None) or pred.extra.get("stages_ms") or {}
-
-
 class Replay(object):
     """One dataset's crops (preprocessed as the bench does) and the network outputs of their
     pieces; `run()` reads every crop at batch 1, as the bench's latency pass does."""
@@ -136,7 +131,7 @@ def time_stages(replay, repeats=10, warm_up=True):
         replay.run()  # the grammar builds its per-state tables on first use
     for _ in range(repeats):
         cpu, lookup = time.process_time(), replay.lookup_cpu
-        stages = [stages_of(p) for p in replay.run()]
+        stages = [p.stages_ms or {} for p in replay.run()]
         cpu = time.process_time() - cpu - (replay.lookup_cpu - lookup)
         per["cpu"].append(cpu * 1000.0 / max(1, len(stages)))
         split = statistics.mean(s["split"] for s in stages)

@@ -138,7 +138,7 @@ class Reader(object):
         preds = self.engine.predict([np.ascontiguousarray(c) for c in crops]) if crops else []
         stages = {"detect": (t1 - t0) * 1000.0, "read": (time.perf_counter() - t1) * 1000.0}
         for pred in preds[:1]:  # the engine's stages are per crop, averaged over the batch
-            for name, ms in ((pred.extra or {}).get("stages_ms") or {}).items():
+            for name, ms in (pred.stages_ms or {}).items():
                 stages[name] = ms * len(crops)
         reads = list(zip(boxes, preds))
         if region.find == "auto":
