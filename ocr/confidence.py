@@ -39,7 +39,7 @@ def line_signals(probs, read, charset, costs):
         "char": float(read.confidence),
         "alt": alt,
         "sep": sep,
-        "edit": _edit_mass(probs, idx, charset, read.text),
+        "edit": _edit_mass(probs, charset, read.text),
         "density": frames_per_char(idx, len(read.text.replace(" ", ""))),
         "prior": sum(costs.get(name, 0.0) for name in (read.formats or ())),
         "unmatched": read.formats is None,
@@ -89,7 +89,7 @@ def _separator_classes(charset):
     return _SEPARATOR_CLASSES[charset]
 
 
-def _edit_mass(probs, idx, charset, text):
+def _edit_mass(probs, charset, text):
     """The surest character of the best path that the decoding deleted or swapped to reach `text`
     (its best frame's probability; 0 when the text is the best path's)."""
     labels, peaks = ctc.greedy(probs)

@@ -143,7 +143,7 @@ class Grammar(object):
     def __init__(self, formats, macros=None, lookalikes=None):
         self.trans, self.eps, self._eclose = [], [], {}
         # per-state tables, built on first use: decoding walks the same states for every line
-        self._moves, self._least_from, self._closure_lists, self._read_lists = {}, {}, {}, {}
+        self._moves, self._least_from = {}, {}
         self._by_char = {}  # character -> (closure lists, reads) of the states met (correct)
         self._packed = None  # the tables of the compiled decoder (ocr/compiled.py), built on first use
         self.names = [f["name"] for f in formats]
@@ -254,13 +254,9 @@ class Grammar(object):
 
     def _closure_list(self, s, then):
         """eclosure(s) as a list of (state, cost, labels), kept to the states `then` needs (see
-        closure), in eclosure's order. Built once per state and character."""
-        key = (s, then)
-        if key not in self._closure_lists:
-            self._closure_lists[key] = [
-                (t, c, labels) for t, (c, labels) in self.eclosure(s).items()
+        closure), in eclosure's order. Built once per state and character (closure keeps it)."""
+        return [(t, c, labels) for t, (c, labels) in self.eclosure(s).items()
                 if then == " " or (self._reads(t, then) if then is not None else t == self.accept)]
-        return self._closure_lists[key]
 
     # The beam steps thousands of prefixes per crop, so stepping works on *kernels*: the states a
     # prefix's last character led to, before following epsilon edges ({state: cost}, a handful),
@@ -362,9 +358,7 @@ class Grammar(object):
             new = {}
             drop = c == " "
             for s, (cost, path) in out.items():
-                if s not in reading:
-                    reading[s] = self._reads(s, c)
-                for t, swap, alt in reading[s]:
+                for t, swap, alt in reading.get(s) or self._reads(s, c):
                     if t not in new or cost + swap < new[t][0]:
                         new[t] = (cost + swap, (path, alt or ch, None))
                 if drop:
@@ -386,9 +380,9 @@ class Grammar(object):
     def _reads(self, s, c):
         """[(state, cost, character written or None: as read)]: s's edges that read c as it is or,
         when c is not allowed there, as its first allowed look-alike (SUB_COST). Built once per
-        state and character."""
-        key = (s, c)
-        if key not in self._read_lists:
+        state and character, in the character's table (_tables_for), which correct reads."""
+        reading = self._tables_for(c)[1]
+        if s not in reading:
             reads = []
             for cs, t in self.trans[s]:
                 if c in cs:
@@ -398,8 +392,8 @@ class Grammar(object):
                     if alt in cs:
                         reads.append((t, SUB_COST, alt))
                         break
-            self._read_lists[key] = reads
-        return self._read_lists[key]
+            reading[s] = reads
+        return reading[s]
 
     def sample(self, rng, max_len=40):
         """A random string the grammar accepts (uniform over edges; for tests and data)."""

@@ -85,9 +85,9 @@ def evaluate(pairs):
     normalised one with the count of reads that collapsed a repeat (collapsed_repeats)."""
     pairs = list(pairs)
     raw = [sample_scores(p, t) for p, t in pairs]
-    norm = [sample_scores(normalise(p), normalise(t)) for p, t in pairs]
-    out = {"raw": _aggregate(raw), "normalised": _aggregate(norm)}
-    out["normalised"]["collapsed_repeat_reads"] = sum(1 for p, t in pairs if collapsed_repeats(p, t))
+    normed = [(normalise(p), normalise(t)) for p, t in pairs]
+    out = {"raw": _aggregate(raw), "normalised": _aggregate([sample_scores(p, t) for p, t in normed])}
+    out["normalised"]["collapsed_repeat_reads"] = sum(1 for p, t in normed if collapsed_repeats(p, t))
     return out
 
 

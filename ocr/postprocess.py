@@ -13,7 +13,6 @@ Runs on the Nano's Python 3.6 (numpy + pyyaml only).
 import math
 
 from . import ctc
-from .formats import Grammar, PatternError, correct_text, default_grammar  # noqa: F401 (the decoding API)
 
 PRIOR_WEIGHT = 2.0      # nats of model log-probability one unit of format cost is worth
 # The top path read as no format stays a candidate at this cost: a format found only by deleting

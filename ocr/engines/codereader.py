@@ -177,7 +177,7 @@ class CodeReader(Engine):
         t2 = time.perf_counter()
         reads = [self.read_line(p) for p in probs]
         if float(self.options["width_floor"]):
-            self._floor(batch.lines, probs, reads, float(self.options["width_floor"]))
+            self._floor(batch.lines, reads, float(self.options["width_floor"]))
         preds = [self._prediction(_choose(r[:-1], r[-1:]) if len(r) > 1 and self.options["whole_reread"] else r)
                  for r in batch.regroup(reads)]
         # Where a crop's time goes (ms per crop, averaged over a batch): the network runs on the
@@ -185,14 +185,11 @@ class CodeReader(Engine):
         return preds, {name: round((b - a) * 1000.0 / max(1, len(crops)), 4) for name, a, b in (
             ("split", t0, t1), ("network", t1, t2), ("decode", t2, time.perf_counter()))}
 
-    def _floor(self, lines, probs, reads, floor):
+    def _floor(self, lines, reads, floor):
         """Read again, stretched, the lines read with fewer than `floor` frames per character;
         keep the surer read (in `reads`, in place)."""
-        dense = []
-        for i, (p, r) in enumerate(zip(probs, reads)):
-            have = confidence.frames_per_char(p.argmax(axis=1), len(r.text.replace(" ", "")))
-            if r.text.strip() and have < floor:
-                dense.append((i, min(MAX_STRETCH, floor / have)))
+        dense = [(i, min(MAX_STRETCH, floor / r.signals["density"])) for i, r in enumerate(reads)
+                 if r.text.strip() and r.signals["density"] < floor]  # frames per character (read_line)
         if not dense:
             return
         stretched = [cv2.resize(lines[i], (int(round(lines[i].shape[1] * f)), lines[i].shape[0]),

@@ -195,7 +195,7 @@ class _PPOCRBase(Engine):
         """Recognise single-line images in batches of `batch` -> [(text, confidence)]."""
         probs = batched_rec(self.rec, images, self.options["batch"], int(self.options["rec_height"]),
                             int(self.options["max_width"]), int(self.options["width_multiple"]))
-        return [ctc.greedy_texts(p[None], self.charset)[0] for p in probs]
+        return ctc.greedy_texts(probs, self.charset)
 
 
 class _PPOCRRec(_PPOCRBase):
