@@ -153,16 +153,23 @@ DOT5X7 = {
 _NARROW = ".:,"  # punctuation cells shrink to their dots, as on real coders
 
 
+_GLYPH_CACHE = {}  # (character, grid) -> its read-only dot grid: every dot-matrix line asks again
+
+
 def dot_glyph(ch, grid="5x7"):
-    """Boolean dot grid (rows x cols) of `ch`; "7x9" is resampled from the 5x7 shapes."""
-    if ch not in DOT5X7:
-        raise ValueError("no dot-matrix glyph for %r (charset: %r)" % (ch, CHARSET))
-    g = np.array([[c == "#" for c in row] for row in DOT5X7[ch].split()], bool)
-    if grid == "7x9":
-        g = _redraw_7x9(g)
-    if ch in _NARROW:
-        g = g[:, g.any(axis=0)]
-    return g
+    """Boolean dot grid (rows x cols) of `ch`, read-only; "7x9" is resampled from the 5x7 shapes."""
+    key = (ch, grid)
+    if key not in _GLYPH_CACHE:
+        if ch not in DOT5X7:
+            raise ValueError("no dot-matrix glyph for %r (charset: %r)" % (ch, CHARSET))
+        g = np.array([[c == "#" for c in row] for row in DOT5X7[ch].split()], bool)
+        if grid == "7x9":
+            g = _redraw_7x9(g)
+        if ch in _NARROW:
+            g = g[:, g.any(axis=0)]
+        g.flags.writeable = False
+        _GLYPH_CACHE[key] = g
+    return _GLYPH_CACHE[key]
 
 
 def _redraw_7x9(g):

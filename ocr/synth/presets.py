@@ -40,3 +40,8 @@ PRESETS = collections.OrderedDict([
         formats=collections.OrderedDict([(k, 1) for k in list(SEPARATOR_FORMATS) + list(LOOKALIKE_FORMATS)]),
         repeat=0.0, squeeze=0.15, doubled=False)),
 ])
+
+
+def unknown(preset):
+    """The one-line complaint about a preset name that is none of PRESETS, or None."""
+    return "unknown preset %r (presets: %s)" % (preset, ", ".join(PRESETS)) if preset not in PRESETS else None

@@ -9,15 +9,15 @@ import numpy as np
 
 from . import degradations as dg
 from .grammar import doubled_pairs, random_code, weighted
-from .presets import PRESETS
+from .presets import PRESETS, unknown
 from .styles import CAP, STYLES, stack_lines
 from .surfaces import COMPOSERS
 
 
 def sample_plan(seed, index, style=None, fmt=None, lines=None, preset="default"):
     """Everything a manifest records about sample `index` of `seed`, drawn before rendering."""
-    if preset not in PRESETS:
-        raise ValueError("unknown preset %r (presets: %s)" % (preset, ", ".join(PRESETS)))
+    if unknown(preset):
+        raise ValueError(unknown(preset))
     recipe = PRESETS[preset]
     rng = random.Random("%d/%d" % (seed, index) if preset == "default" else "%s/%d/%d" % (preset, seed, index))
     name, printed = _code(rng, fmt, recipe)

@@ -12,7 +12,7 @@ import numpy as np
 from PIL import Image
 
 from .grammar import doubled_pairs
-from .presets import PRESETS
+from .presets import PRESETS, unknown
 from .sample import make_sample
 
 VERSION = "1"
@@ -69,15 +69,12 @@ def _write_json(path, obj):
         f.write(json.dumps(obj, indent=1) + "\n")
 
 
-def _unknown_preset(preset):
-    return "unknown preset %r (presets: %s)" % (preset, ", ".join(PRESETS)) if preset not in PRESETS else None
-
-
 def write_dataset(out_dir, n=300, seed=0, split=None, preset="default"):
     """Write `n` crops of `seed` (and `preset`) as the kit's dataset format: manifest.jsonl +
     images/, plus generator.json (how it was made, and with which library versions)."""
-    if _unknown_preset(preset):  # before anything is written
-        raise ValueError(_unknown_preset(preset))
+    wrong = unknown(preset)
+    if wrong:  # before anything is written
+        raise ValueError(wrong)
     split = split or default_split(preset)
     os.makedirs(os.path.join(out_dir, "images"), exist_ok=True)
     with open(os.path.join(out_dir, "manifest.jsonl"), "w", newline="\n") as manifest:
@@ -119,8 +116,9 @@ def write_warmup(png_path, seed=1, index=1):
 
 def write_cli(out_dir, n=300, seed=0, split=None, preset="default"):
     """write_dataset for `invoke dataset.synth`: an unknown preset is one line and exit status 2."""
-    if _unknown_preset(preset):
-        print("dataset.synth: " + _unknown_preset(preset), file=sys.stderr)
+    wrong = unknown(preset)
+    if wrong:
+        print("dataset.synth: " + wrong, file=sys.stderr)
         return 2
     write_dataset(out_dir, n=n, seed=seed, split=split, preset=preset)
     return 0

@@ -20,21 +20,12 @@ import json
 import os
 import sys
 
-import numpy as np
-
 from ocr import confidence, metrics
 from ocr.files import write_json_atomic
 
 from .evaluate import CALIB_SEED, engine_for, read, synthetic_set
 
 FIT_SEED, FIT_N, CALIB_N = 7101, 2000, 1000
-
-
-def preset_set(preset, seed, n):
-    """A preset's synthetic crops as BGR, like synthetic_set's."""
-    from ocr import synth
-    return [(text, np.ascontiguousarray(img[:, :, ::-1]), tags["id"])
-            for text, img, tags in synth.generate(n, seed, preset=preset)]
 
 
 def reads_of(engine, samples):
@@ -55,7 +46,7 @@ def fit(engine, fit_seed=FIT_SEED, fit_n=FIT_N, seed=CALIB_SEED, n=CALIB_N, targ
     first pass's raw ones. presets: [(preset, seed, n)] added to the fit set."""
     fitted = reads_of(engine, synthetic_set(fit_seed, fit_n))
     for preset, preset_seed, preset_n in presets:
-        fitted += reads_of(engine, preset_set(preset, preset_seed, preset_n))
+        fitted += reads_of(engine, synthetic_set(preset_seed, preset_n, preset))
     sha = engine.models["rec"]["sha256"]
     calibrator = confidence.Calibrator.fit([s for s, _ in fitted], [ok for _, ok in fitted], meta={
         "model_sha256": sha, "fit_seed": fit_seed, "fit_n": fit_n,

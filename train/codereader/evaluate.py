@@ -33,9 +33,11 @@ def load_manifest(path):
     return [(s.text, dataset.read_image(s.image), (s.tags or {}).get("id", "")) for s in ds]
 
 
-def synthetic_set(seed, n):
-    """Full synthetic crops (one to three lines) as BGR, like a manifest's."""
-    return [(text, np.ascontiguousarray(img[:, :, ::-1]), tags["id"]) for text, img, tags in synth.generate(n, seed)]
+def synthetic_set(seed, n, preset="default"):
+    """Full synthetic crops (one to three lines) of `preset` (ocr/synth/presets.py) as BGR, like a
+    manifest's."""
+    return [(text, np.ascontiguousarray(img[:, :, ::-1]), tags["id"])
+            for text, img, tags in synth.generate(n, seed, preset=preset)]
 
 
 def read(engine, samples):
