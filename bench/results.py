@@ -13,7 +13,7 @@ import time
 
 from bench import jetson
 from ocr import ROOT
-from ocr.files import umask, write_atomic, write_json_atomic  # noqa: F401 (re-exported: the bench's writers)
+from ocr.files import write_atomic, write_json_atomic  # noqa: F401 (re-exported: the bench's writers)
 
 SCHEMA = "nano-ocr-kit/bench-result/1"
 

@@ -134,6 +134,7 @@ def bench_cli(out_dir, items=40, seed=0, speed=12, results_dir="results", argv=N
     from tabulate import tabulate
 
     from . import results
+    from .stream import _ms
     doc, path = results.write_stream_result(results_dir, "serve", SCHEMA,
                                             lambda: run(out_dir, items, seed, speed), argv)
     s, lat, up = doc["score"], doc["latency_ms"] or {}, doc["upload_round_trip_ms"] or {}
@@ -146,10 +147,6 @@ def bench_cli(out_dir, items=40, seed=0, speed=12, results_dir="results", argv=N
                             "POST /read p50 ms", "p99"]))
     echo("wrote " + path)
     return 1 if s["verdicts"]["wrong_pass"] else 0
-
-
-def _ms(v):
-    return None if v is None else round(v, 1)
 
 
 if __name__ == "__main__":  # python -m bench.serve JOB [SOURCE]: the systemd unit's command (no tasks.py needed)

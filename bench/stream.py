@@ -17,14 +17,16 @@ from ocr.reader.job import load_job
 from ocr.reader.pipeline import Reader
 
 from . import results
+from .nano_estimate import PESSIMISTIC_FACTOR
 from .runner import timing_stats
 
 SCHEMA = "nano-ocr-kit/stream-result/1"
 # The Nano estimate (stated assumptions, not measurements): the host stages run in Python and
 # ONNX Runtime on the Nano's Cortex-A57 cores, assumed NANO_CPU_FACTOR x slower than one core
-# here; the recogniser network on its GPU at the roofline floor `invoke accel.estimate` gives
-# for codereader in FP16 (README: 2.0 ms per line, 0.474 GMAC), and a crop reads a line or more.
-NANO_CPU_FACTOR = 5.0
+# here (nano_estimate's pessimistic factor); the recogniser network on its GPU at the roofline
+# floor `invoke accel.estimate` gives for codereader in FP16 (README: 2.0 ms per line, 0.474
+# GMAC), and a crop reads a line or more.
+NANO_CPU_FACTOR = PESSIMISTIC_FACTOR
 NANO_NETWORK_MS_PER_LINE = 2.0
 
 

@@ -8,6 +8,7 @@ import datetime
 import json
 import os
 
+from ..errors import one_line
 from . import verify
 from .trigger import PresenceTrigger
 
@@ -126,7 +127,7 @@ def load_job(path=None):
     except (IOError, OSError) as exc:
         raise JobError(["{}: cannot read ({})".format(path, exc.strerror)]) from None
     except yaml.YAMLError as exc:
-        raise JobError(["{}: not YAML: {}".format(path, " ".join(str(exc).split()))]) from None
+        raise JobError(["{}: not YAML: {}".format(path, one_line(exc))]) from None
     return Job.from_dict(spec, path, os.path.dirname(os.path.abspath(path)))
 
 
@@ -276,7 +277,7 @@ def load_expectations(spec, base_dir="."):
     try:
         data = yaml.safe_load(raw)
     except yaml.YAMLError as exc:
-        raise ValueError("{}: not YAML/JSON: {}".format(path, " ".join(str(exc).split()))) from None
+        raise ValueError("{}: not YAML/JSON: {}".format(path, one_line(exc))) from None
     if isinstance(data, dict) and isinstance(data.get("items"), list):
         return {str(i["item"]): str(i["text"]) for i in data["items"]}
     if isinstance(data, dict):

@@ -21,6 +21,8 @@ import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from urllib.parse import parse_qs, urlparse
 
+from ...errors import one_line
+
 PAGE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "page.html")
 
 
@@ -118,7 +120,7 @@ class Handler(BaseHTTPRequestHandler):
         try:
             records = self.server.service.read_upload(image, item)
         except Exception as exc:  # noqa: BLE001 - one request's fault is its own answer
-            return self._error(500, "read failed: " + " ".join(str(exc).split()))
+            return self._error(500, "read failed: " + one_line(exc))
         self.close_connection = False
         return self._send(200, {"item": item, "verdicts": records})
 

@@ -14,7 +14,6 @@ class JsonlLog(object):
     def __init__(self, path, max_bytes=50 * 1024 * 1024, keep=5):
         self.path, self.max_bytes, self.keep = path, int(max_bytes), int(keep)
         self.lock = threading.Lock()
-        self.lines = 0
         self.errors = 0
         self.last_error = None
         folder = os.path.dirname(os.path.abspath(path))
@@ -42,7 +41,6 @@ class JsonlLog(object):
                 self.errors += 1
                 self.last_error = "{}: {}".format(self.path, exc.strerror or exc)
                 return False
-            self.lines += 1
             return True
 
     def _rotate(self):

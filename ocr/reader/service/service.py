@@ -23,6 +23,7 @@ import queue
 import threading
 import time
 
+from ...errors import one_line
 from .. import capture
 from ..verify import REJECT
 from .jsonlog import JsonlLog
@@ -97,7 +98,7 @@ class Service(object):
             try:
                 source = self._source = self.opener(self.settings.source, realtime=True)
             except Exception as exc:  # noqa: BLE001 - SourceError or a driver's own: retried either way
-                error = _one_line(exc)
+                error = one_line(exc)
             else:
                 error, flowed = self._run_source(source)
                 if flowed:
@@ -124,7 +125,7 @@ class Service(object):
                     break
             return "the source ended", checked.flowed
         except Exception as exc:  # noqa: BLE001 - a lost camera is reopened, never fatal
-            return _one_line(exc), checked.flowed
+            return one_line(exc), checked.flowed
         finally:
             source.close()
             with self.state_lock:  # counts() adds a running source's drops: move them over at once
@@ -169,7 +170,7 @@ class Service(object):
                 with self.state_lock:
                     self.counters["read_errors"] += 1
                 verdicts.append(self.reader._verdict(frame, region, item, region.box, "", 0.0, None, REJECT,
-                                                     "read failed: " + _one_line(exc), {}))
+                                                     "read failed: " + one_line(exc), {}))
         records = [self._record(v, origin) for v in verdicts]
         with self.state_lock:
             self.last = (frame.image, records)
@@ -249,11 +250,11 @@ class Service(object):
         source = self.settings.source or ""
         gauges = [
             ("reader_camera_up", "1 while the line's source delivers frames.", "gauge",
-             [({"source": source}, 1 if self.camera["state"] == "up" else 0)] if self.settings.source else []),
+             [({"source": source}, 1 if health["camera"]["state"] == "up" else 0)] if self.settings.source else []),
             ("reader_camera_retries_total", "Times the source was lost (or failed to open) and retried.",
              "counter", [(None, health["retries"])]),
             ("reader_camera_backoff_seconds", "Current wait before reopening the source.", "gauge",
-             [(None, self.camera["backoff_s"])]),
+             [(None, health["camera"]["backoff_s"])]),
             ("reader_frames_dropped_total", "Frames the trigger was too slow for (newest frame kept).", "counter",
              [(None, c["frames_dropped"])]),
             ("reader_items_dropped_total", "Items not read because the reader was busy (each REJECTed).",
@@ -309,7 +310,3 @@ class _Checked(object):
             else:
                 with self.service.state_lock:
                     self.service.counters["bad_frames"] += 1
-
-
-def _one_line(exc):
-    return " ".join(str(exc).split()) or type(exc).__name__

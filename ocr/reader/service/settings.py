@@ -2,9 +2,8 @@
 how it tells the line to reject. Checked with the rest of the job (ocr/reader/job.py): one line per
 mistake. Every key is optional; `invoke serve` needs a token (`token` or `token_file`).
 """
-import os
 
-from ..job import _number, _unknown
+from ..job import _number, _path, _unknown
 
 KEYS = ("source", "bind", "port", "token", "token_file", "max_upload_mb", "queue", "retry_s", "log", "reject")
 LOG_KEYS = ("path", "max_mb", "keep")
@@ -75,8 +74,7 @@ def _token(spec, base_dir, bad):
             return None
         return spec["token"]
     if "token_file" in spec:
-        path = str(spec["token_file"])
-        path = path if os.path.isabs(path) else os.path.join(base_dir, path)
+        path = _path(base_dir, spec["token_file"])
         try:
             with open(path) as f:
                 token = f.read().strip()
@@ -95,9 +93,7 @@ def _log(spec, base_dir, bad):
         bad("serve.log", "a mapping {path, max_mb, keep}")
         return None
     _unknown(spec, LOG_KEYS, "serve.log.", bad)
-    out = {"path": str(spec["path"]), "max_mb": spec.get("max_mb", 50), "keep": spec.get("keep", 5)}
-    if not os.path.isabs(out["path"]):
-        out["path"] = os.path.join(base_dir, out["path"])
+    out = {"path": _path(base_dir, spec["path"]), "max_mb": spec.get("max_mb", 50), "keep": spec.get("keep", 5)}
     if not _number(out["max_mb"], 0.0001, 100000):
         bad("serve.log.max_mb", "a size in MB (> 0), not {!r}".format(out["max_mb"]))
     _int(out, "keep", 1, 100, "serve.log.", bad)

@@ -14,6 +14,8 @@ import socket
 import threading
 import time
 
+from ...errors import one_line
+
 QUEUE = 64
 
 
@@ -131,7 +133,7 @@ class Signals(object):
                     self.sent[target.name] += 1
                 except Exception as exc:  # noqa: BLE001 - a receiver's fault never stops the service
                     self.errors[target.name] += 1
-                    self.last_error[target.name] = " ".join(str(exc).split()) or type(exc).__name__
+                    self.last_error[target.name] = one_line(exc)
 
     def close(self, timeout=5.0):
         import queue
