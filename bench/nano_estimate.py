@@ -20,7 +20,8 @@ import os
 import statistics
 import sys
 
-DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
+from bench import DATA, csv_rows
+
 PUBLISHED = os.path.join(DATA, "torch2trt_jetson_nano.csv")
 COUNTS = os.path.join(DATA, "torch2trt_jetson_nano_counts.csv")
 FRAME_MS = 1000.0 / 30  # the 30 FPS budget: one crop a frame
@@ -42,20 +43,15 @@ PESSIMISTIC_FACTOR = 5.0
 
 
 # --- GPU side: floor -> expected ---------------------------------------------------------------------
-def _rows(path):
-    with open(path) as f:
-        return list(csv.DictReader(line for line in f if not line.startswith("#")))
-
-
 def published(path=PUBLISHED):
     """{model: TensorRT FP16 latency ms on a Jetson Nano} from torch2trt's table."""
-    return {r["model"]: float(r["latency_tensorrt_ms"]) for r in _rows(path) if r["data_type"] == "float16"}
+    return {r["model"]: float(r["latency_tensorrt_ms"]) for r in csv_rows(path) if r["data_type"] == "float16"}
 
 
 def counts(path=COUNTS):
     """{model: {macs, weight_bytes, act_bytes, shape}} of the same models, counted by onnx-tool."""
     return {r["model"]: {"macs": float(r["macs"]), "weight_bytes": float(r["weight_bytes"]),
-                         "act_bytes": float(r["act_bytes"]), "shape": r["input"]} for r in _rows(path)}
+                         "act_bytes": float(r["act_bytes"]), "shape": r["input"]} for r in csv_rows(path)}
 
 
 def nano_fp16_floor_ms(count):
@@ -97,11 +93,12 @@ def count_reference_models(path=COUNTS):
     import torch
     import torchvision
 
+    from bench.sanity.throughput import build_model
     from ocr.accel import estimate
     from ocr.accel.export import _export_kwargs
     rows = []
     for model in sorted(published()):
-        net = getattr(torchvision.models, model)().eval()
+        net = build_model(torchvision, model).eval()
         shape = (1, 3, 224, 224)
         with tempfile.TemporaryDirectory() as tmp:
             onnx_path = os.path.join(tmp, model + ".onnx")

@@ -4,9 +4,7 @@ import csv
 import io
 import os
 
-from ocr import ROOT
-
-from . import results
+from . import DATA, results
 
 HEADERS = ["engine", "device", "precision", "strict acc", "norm. strict acc", "CER", "char prec",
            "char recall", "pre ms", "OCR ms", "total ms", "FPS", "batch FPS"]
@@ -14,7 +12,7 @@ REJECTION_HEADERS = ["engine", "threshold from", "threshold", "precision", "cove
                      "calibration error"]
 TELEMETRY_HEADERS = ["power W", "mJ/read", "peak °C"]
 STAGE_HEADERS = ["engine", "stage", "mean ms", "p90 ms", "share"]
-REFERENCE_CSV = os.path.join(ROOT, "bench", "data", "paper_reference.csv")
+REFERENCE_CSV = os.path.join(DATA, "paper_reference.csv")
 
 
 def _pct(x):

@@ -3,10 +3,10 @@ wants to know about the machine, read once) and small helpers for writing a chec
 import importlib
 import os
 
+import bench
 from bench import jetson
-from ocr import ROOT
 
-DATA = os.path.join(ROOT, "bench", "data")
+DATA = bench.DATA
 REFERENCE_MODELS = ["resnet18", "resnet50", "alexnet", "squeezenet1_1", "densenet121"]
 CPU_MODELS = ["resnet18", "squeezenet1_1"]  # off a Jetson: a short, real CPU measurement
 PASS, FAIL, SKIP = "PASS", "FAIL", "SKIP"

@@ -1,9 +1,10 @@
 """Group `jetson_benchmarks`: NVIDIA's jetson_benchmarks at the pinned commit (opt-in, about 2 h);
 its table beside the Xavier NX sample, since the pinned repo publishes no Nano FPS."""
-import csv
 import os
 import re
 import subprocess
+
+from bench import csv_rows
 
 from .common import DATA, FAIL, PASS, SKIP, off_jetson, outcome
 
@@ -31,8 +32,7 @@ def jetson_benchmarks_table(measured, ref_dir=DATA):
     """Rows of model, measured FPS, precision used, and the NX sample FPS for scale. The pinned
     repo publishes no Nano FPS, so nothing here is a Nano pass mark."""
     def rows(name):
-        with open(os.path.join(ref_dir, name)) as f:
-            return {r["ModelName"]: r for r in csv.DictReader(line for line in f if not line.startswith("#"))}
+        return {r["ModelName"]: r for r in csv_rows(os.path.join(ref_dir, name))}
     nano, nx = rows("jetson_benchmarks_nano.csv"), rows("jetson_benchmarks_xavier_nx.csv")
     return [[m, measured.get(m), nano[m]["Precision"], "n/a", nx.get(m, {}).get("SampleOutputFPS")]
             for m in nano]

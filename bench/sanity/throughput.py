@@ -1,8 +1,9 @@
 """Group `throughput`: torchvision reference models at batch 1, 224x224 (PyTorch and torch2trt,
 FP16 on the GPU) against torch2trt's published Jetson Nano table, within +-15 %."""
-import csv
 import os
 import time
+
+from bench import csv_rows
 
 from .common import DATA, FAIL, PASS, SKIP, Result, outcome, try_import
 
@@ -11,10 +12,8 @@ BAND = 0.15          # +-15 % of a published FPS decides PASS (the paper's Nano 
 
 def load_references(path=os.path.join(DATA, "torch2trt_jetson_nano.csv")):
     """{model: {"pytorch": FPS, "tensorrt": FPS}} from torch2trt's published Jetson Nano table."""
-    with open(path) as f:
-        rows = csv.DictReader(line for line in f if not line.startswith("#"))
-        return {r["model"]: {"pytorch": float(r["throughput_pytorch_fps"]),
-                             "tensorrt": float(r["throughput_tensorrt_fps"])} for r in rows}
+    return {r["model"]: {"pytorch": float(r["throughput_pytorch_fps"]),
+                         "tensorrt": float(r["throughput_tensorrt_fps"])} for r in csv_rows(path)}
 
 
 def likely_causes(state):
