@@ -208,20 +208,29 @@ def test(c, pytest_args=""):
 
 
 @task(help={"seed": "random seed of weights order, data and batches (default 0)",
-            "steps": "fine-tuning steps (default: the committed model's, train/codereader/__init__.py)",
-            "lines": "synthetic training lines rendered and cached (default: the committed model's)",
+            "recipe": "named steps/lines/presets (train/codereader/__init__.py RECIPES): default (<= 1 h on 2 "
+                      "cores) or release (~1.5 h, with the failure presets); the options below override",
+            "steps": "fine-tuning steps (default: the recipe's)",
+            "lines": "synthetic training lines rendered and cached (default: the recipe's)",
             "resume": "continue from OUT/ckpt.pt and the cached features",
             "device": "cpu or cuda (default: cuda when torch sees a GPU)",
             "out": "run folder: cache/, ckpt.pt, train.jsonl, codereader.pt/.onnx (default runs/codereader)",
             "presets": "draw a share of the lines from the doubled/failures presets (train/codereader/data.py "
-                       "PRESET_MIX); off: the committed model's recipe"})
-def train(c, seed=0, steps=0, lines=0, resume=False, device="", out="runs/codereader", presets=False):
+                       "PRESET_MIX), whatever the recipe says"})
+def train(c, seed=0, recipe="default", steps=0, lines=0, resume=False, device="", out="runs/codereader",
+          presets=False):
     """Train the codereader recogniser on synthetic codes (see DEVELOPERS.md and the model card)."""
-    from train.codereader import LINES, STEPS, data
+    from train.codereader import data
+    from train.codereader import recipe as named
     from train.codereader import train as trainer
-    trainer.train(out, steps=int(steps) or STEPS, seed=int(seed), lines=int(lines) or LINES, resume=resume,
+    try:
+        r = named(recipe, steps, lines, presets)
+    except ValueError as exc:
+        print("invoke train: {}".format(exc))
+        _fail_on(2)
+    trainer.train(out, steps=r["steps"], seed=int(seed), lines=r["lines"], resume=resume,
                   device=device or trainer.default_device(), log=lambda s: print(s, flush=True),
-                  presets=data.PRESET_MIX if presets else ())
+                  presets=data.PRESET_MIX if r["presets"] else ())
 
 
 @task(help={"job": "job file with a serve: section (bind, port, token, source, log, reject; example: "

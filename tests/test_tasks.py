@@ -67,8 +67,23 @@ def test_train_defaults_to_the_committed_recipe(monkeypatch):
     monkeypatch.setattr(trainer, "train", lambda out, **kw: seen.update(kw, out=out))
     tasks.train(MockContext())
     assert (seen["steps"], seen["lines"], seen["device"]) == (recipe.STEPS, recipe.LINES, trainer.default_device())
+    assert seen["presets"] == ()
     tasks.train(MockContext(), steps=5, lines=64, device="cpu", out="x")
     assert (seen["steps"], seen["lines"], seen["device"], seen["out"]) == (5, 64, "cpu", "x")
+    release = recipe.RECIPES["release"]
+    tasks.train(MockContext(), recipe="release")
+    assert (seen["steps"], seen["lines"]) == (release["steps"], release["lines"])
+    from train.codereader import data
+    assert seen["presets"] == data.PRESET_MIX
+    tasks.train(MockContext(), recipe="release", steps=7)
+    assert (seen["steps"], seen["lines"]) == (7, release["lines"])
+
+
+def test_train_refuses_an_unknown_recipe_in_one_line():
+    proc = _invoke("train", "--recipe", "nope")
+    assert proc.returncode == 2 and proc.stdout.strip().count("\n") == 0, proc.stdout
+    assert "unknown recipe 'nope' (known: default, release)" in proc.stdout
+
 
 
 def test_dataset_synth_writes_a_preset_and_refuses_an_unknown_one_in_one_line(tmp_path):

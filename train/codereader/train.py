@@ -1,6 +1,6 @@
 """Fine-tune the code reader on synthetic lines: seeded, resumable, logged.
 
-    python -m train.codereader.train [--steps N --lines N] --out runs/codereader [--resume] [--device cuda]
+    python -m train.codereader.train [--recipe release] [--steps N --lines N] --out runs/codereader [--resume] [--device cuda]
 
 Writes to OUT: cache/ (backbone features of the rendered lines, by chunk), ckpt.pt (every 100
 steps and at the end; --resume continues from it),
@@ -21,7 +21,7 @@ import torch
 
 from ocr import ctc, metrics
 
-from . import LINES, STEPS, data, export, features
+from . import LINES, RECIPES, STEPS, data, export, features, recipe
 from .model import CHARSET, CUT, build, stock_graph
 
 DATA_SEED_OFFSET = 1000   # training lines never share a generator seed with the default set (0)
@@ -168,8 +168,10 @@ def train(out, steps=STEPS, seed=0, lines=LINES, batch_size=24, lr=3e-4, resume=
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--out", default="runs/codereader")
-    p.add_argument("--steps", type=int, default=STEPS)
-    p.add_argument("--lines", type=int, default=LINES, help="training lines rendered and cached")
+    p.add_argument("--recipe", default="default", choices=sorted(RECIPES),
+                   help="named steps/lines/presets (train/codereader/__init__.py); the options below override")
+    p.add_argument("--steps", type=int, default=0, help="fine-tuning steps (default: the recipe's)")
+    p.add_argument("--lines", type=int, default=0, help="training lines rendered and cached (default: the recipe's)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--batch-size", type=int, default=24)
     p.add_argument("--lr", type=float, default=3e-4)
@@ -179,9 +181,10 @@ def main(argv=None):
     p.add_argument("--presets", action="store_true",
                    help="draw data.PRESET_MIX's share of the lines from the doubled/failures presets")
     a = p.parse_args(argv)
-    train(a.out, steps=a.steps, seed=a.seed, lines=a.lines, batch_size=a.batch_size, lr=a.lr, resume=a.resume,
-          device=a.device, threads=a.threads, log=lambda s: print(s, flush=True),
-          presets=data.PRESET_MIX if a.presets else ())
+    r = recipe(a.recipe, a.steps, a.lines, a.presets)
+    train(a.out, steps=r["steps"], seed=a.seed, lines=r["lines"], batch_size=a.batch_size, lr=a.lr,
+          resume=a.resume, device=a.device, threads=a.threads, log=lambda s: print(s, flush=True),
+          presets=data.PRESET_MIX if r["presets"] else ())
     return 0
 
 
