@@ -23,7 +23,7 @@ def _fail_on(code):
 
 # --- datasets -------------------------------------------------------------------------------
 @task(positional=["path"], help={"path": "a JSONL manifest, or a folder holding manifest.jsonl / labels.jsonl; "
-                                         "'default' = the embedded synthetic set",
+                                         "'default' = the embedded synthetic set; synth:PRESET:SEED[:N] a generated one",
             "show_problems": "how many problems to list (default 50)",
             "allow_outside_images": "accept image paths that leave the manifest's folder (absolute or ../)"})
 def dataset_check(c, path, show_problems=50, allow_outside_images=False):
@@ -48,7 +48,8 @@ def dataset_synth(c, out, n=300, seed=0, split="", preset="default"):
 @task(klass=_Task, iterable=["engine", "option"], help={
     "all": "every registered engine (those unavailable here are listed under the table with why; exit 0)",
     "engine": "an engine name; repeat for several (see `invoke engines`); one that cannot run here exits 1",
-    "data": "dataset manifest or folder (default: embedded synthetic set)",
+    "data": "dataset manifest or folder (default: embedded synthetic set), or synth:PRESET:SEED[:N], a set the "
+            "generator makes once into KIT_SYNTH_CACHE (e.g. synth:doubled:2001)",
     "warmup": "warm-up inferences before timing (default 30, the paper's)",
     "batch": "batch size of the throughput pass (default 8; 0: skip it)",
     "limit": "use only the first N samples (default 0: all)",

@@ -89,9 +89,33 @@ class DatasetError(Exception):
     """The manifest itself cannot be used (missing, unreadable, empty)."""
 
 
+SYNTH_PREFIX = "synth:"
+
+
+def synth_spec(spec):
+    """'synth:PRESET:SEED[:N]' -> (preset, seed, n); N defaults to 300. DatasetError if malformed."""
+    parts = spec[len(SYNTH_PREFIX):].split(":")
+    try:
+        if len(parts) not in (2, 3) or not parts[0]:
+            raise ValueError
+        return parts[0], int(parts[1]), int(parts[2]) if len(parts) == 3 else 300
+    except ValueError:
+        raise DatasetError("{}: a generated set is synth:PRESET:SEED[:N], e.g. synth:doubled:2001:300".format(spec))
+
+
 def resolve(path=None):
-    """A manifest path from a file, a folder holding one, or None (the embedded default set)."""
+    """A manifest path from a file, a folder holding one, None (the embedded default set) or
+    'synth:PRESET:SEED[:N]' (a set the generator makes once into its cache: ocr/synth/writer.py)."""
     path = path or DEFAULT_DIR
+    if path.startswith(SYNTH_PREFIX):
+        preset, seed, n = synth_spec(path)
+        if n < 1:
+            raise DatasetError("{}: N must be at least 1".format(path))
+        from ocr.synth import writer
+        try:
+            path = writer.cached_set(preset, seed, n)
+        except ValueError as exc:
+            raise DatasetError("{}: {}".format(path, exc))
     if os.path.isdir(path):
         for name in MANIFEST_NAMES:
             candidate = os.path.join(path, name)

@@ -3,9 +3,14 @@ dataset format (manifest.jsonl + images/ + generator.json), PNGs without varying
 warm-up crop (`invoke dataset.synth`, `python -m ocr.synth`)."""
 import argparse
 import collections
+import contextlib
+import hashlib
+import io
 import json
 import os
+import shutil
 import sys
+import tempfile
 
 import cv2
 import numpy as np
@@ -67,6 +72,40 @@ def library_versions():
 def _write_json(path, obj):
     with open(path, "w", newline="\n") as f:
         f.write(json.dumps(obj, indent=1) + "\n")
+
+
+def cache_root():
+    """KIT_SYNTH_CACHE, else ~/.cache/nano-ocr-kit/synth."""
+    return os.environ.get("KIT_SYNTH_CACHE") or os.path.join(
+        os.path.expanduser("~"), ".cache", "nano-ocr-kit", "synth")
+
+
+def cached_set(preset, seed, n):
+    """The folder of a generated set (write_dataset's), made once per generator version and pixel
+    libraries and reused after: a set is a pure function of (preset, seed, n) and those. Written
+    beside its final place and renamed in, so a reader never sees half a set."""
+    wrong = unknown(preset)
+    if wrong:
+        raise ValueError(wrong)
+    libs = hashlib.sha256(json.dumps(library_versions()).encode()).hexdigest()[:10]
+    folder = os.path.join(cache_root(), "v%s-%s" % (VERSION, libs), "%s-%d-%d" % (preset, seed, n))
+    if not os.path.isfile(os.path.join(folder, "manifest.jsonl")):
+        os.makedirs(os.path.dirname(folder), exist_ok=True)
+        tmp = tempfile.mkdtemp(prefix=".tmp-", dir=os.path.dirname(folder))
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):  # it would name the temporary folder
+                write_dataset(tmp, n=n, seed=seed, preset=preset)
+            try:
+                os.rename(tmp, folder)
+            except OSError:  # another process made it first: theirs is the same set
+                if not os.path.isfile(os.path.join(folder, "manifest.jsonl")):
+                    raise
+            else:  # stderr: the caller's stdout may be a table
+                sys.stderr.write("made %d crops of preset %s, seed %d (ocr.synth v%s) in %s\n"
+                                 % (n, preset, seed, VERSION, folder))
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return folder
 
 
 def write_dataset(out_dir, n=300, seed=0, split=None, preset="default"):

@@ -149,3 +149,33 @@ def test_image_paths_leaving_the_folder_are_refused_unless_allowed(tmp_path):
     assert all("leaves the manifest's folder" in p.message for p in ds.problems)
     ds = dataset.load(str(inner / "m.jsonl"), allow_outside=True)
     assert [s.text for s in ds.samples] == ["A", "B", "C", "D"] and not ds.problems
+
+
+def test_a_generated_set_is_made_once_in_the_cache_and_matches_the_writer(tmp_path, monkeypatch):
+    from ocr import synth
+    monkeypatch.setenv("KIT_SYNTH_CACHE", str(tmp_path / "cache"))
+    ds = dataset.load("synth:doubled:2001:4")
+    assert [s.id for s in ds.samples] == ["doubled-%06d" % i for i in range(1, 5)] and not ds.problems
+    synth.write_dataset(str(tmp_path / "w"), n=4, seed=2001, preset="doubled")
+    assert [s.text for s in ds.samples] == [s.text for s in dataset.load(str(tmp_path / "w")).samples]
+    for s in ds.samples:  # the same pixels as `invoke dataset.synth` writes
+        assert (tmp_path / "w" / "images" / os.path.basename(s.image)).read_bytes() == open(s.image, "rb").read()
+    stamp = os.path.getmtime(ds.path)
+    assert dataset.load("synth:doubled:2001:4").path == ds.path and os.path.getmtime(ds.path) == stamp
+    assert not [p for p in os.listdir(os.path.dirname(os.path.dirname(ds.path))) if p.startswith(".tmp")]
+    assert len(dataset.load("synth:default:5").samples) == 300  # N defaults to 300
+
+
+@pytest.mark.parametrize("spec,why", [
+    ("synth:nope:1", "unknown preset 'nope'"),
+    ("synth:doubled", "synth:PRESET:SEED[:N]"),
+    ("synth:doubled:x", "synth:PRESET:SEED[:N]"),
+    ("synth:doubled:1:0", "N must be at least 1"),
+])
+def test_a_bad_generated_set_is_one_line_and_writes_nothing(tmp_path, monkeypatch, spec, why):
+    monkeypatch.setenv("KIT_SYNTH_CACHE", str(tmp_path / "cache"))
+    out = io.StringIO()
+    assert dataset.check_cli(spec, out=out) == 1
+    assert out.getvalue().count("\n") == 1 and why in out.getvalue() and spec in out.getvalue()
+    assert not (tmp_path / "cache").exists() or not any(
+        f for _, _, files in os.walk(str(tmp_path / "cache")) for f in files)
