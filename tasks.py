@@ -23,7 +23,8 @@ def _fail_on(code):
 
 # --- datasets -------------------------------------------------------------------------------
 @task(positional=["path"], help={"path": "a JSONL manifest, or a folder holding manifest.jsonl / labels.jsonl; "
-                                         "'default' = the embedded synthetic set; synth:PRESET:SEED[:N] a generated one",
+                                         "'default' = the embedded synthetic set; synth:PRESET:SEED[:N] a generated "
+                                         "one",
             "show_problems": "how many problems to list (default 50)",
             "allow_outside_images": "accept image paths that leave the manifest's folder (absolute or ../)"})
 def dataset_check(c, path, show_problems=50, allow_outside_images=False):

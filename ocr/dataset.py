@@ -100,7 +100,8 @@ def synth_spec(spec):
             raise ValueError
         return parts[0], int(parts[1]), int(parts[2]) if len(parts) == 3 else 300
     except ValueError:
-        raise DatasetError("{}: a generated set is synth:PRESET:SEED[:N], e.g. synth:doubled:2001:300".format(spec))
+        raise DatasetError("{}: a generated set is synth:PRESET:SEED[:N], e.g. synth:doubled:2001:300".format(
+            spec)) from None
 
 
 def resolve(path=None):
@@ -115,7 +116,7 @@ def resolve(path=None):
         try:
             path = writer.cached_set(preset, seed, n)
         except ValueError as exc:
-            raise DatasetError("{}: {}".format(path, exc))
+            raise DatasetError("{}: {}".format(path, exc)) from None
     if os.path.isdir(path):
         for name in MANIFEST_NAMES:
             candidate = os.path.join(path, name)
