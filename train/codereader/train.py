@@ -1,6 +1,7 @@
 """Fine-tune the code reader on synthetic lines: seeded, resumable, logged.
 
-    python -m train.codereader.train [--recipe release] [--steps N --lines N] --out runs/codereader [--resume] [--device cuda]
+    python -m train.codereader.train [--recipe release] [--steps N --lines N] --out runs/codereader \
+        [--resume] [--device cuda]
 
 Writes to OUT: cache/ (backbone features of the rendered lines, by chunk), ckpt.pt (every 100
 steps and at the end; --resume continues from it),
