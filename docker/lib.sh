@@ -115,11 +115,14 @@ stage_models() {
   rm -rf "$dir"
 }
 
-# Loud end-of-build check: import each module, print its version, then list the kit's engines.
+# Loud end-of-build check: import each module, print its version, check the compiled decoder
+# (ocr/_decode.c: built in place for the kit the image runs from $KIT; reads as pure Python), then
+# list the kit's engines. Without the decoder the kit would decode in pure Python: the same reads, slower.
 smoke() {
   local mod
   for mod in "$@"; do
     venv_python -c "import $mod as m; print('== smoke: $mod', getattr(m, '__version__', '(imported)'))"
   done
+  (cd "$KIT" && venv_python -m ocr.build_ext --check)
   (cd "$KIT" && "$VENV/bin/invoke" engines)
 }

@@ -5,8 +5,9 @@
 source "$(dirname "$(readlink -f "$0")")/../lib.sh"
 
 system() {
-  # libgl1/libglib2.0-0: rapidocr pulls the full opencv-python, which loads them.
-  apt_install python3 python3-venv libgl1 libglib2.0-0 libgomp1
+  # libgl1/libglib2.0-0: rapidocr pulls the full opencv-python, which loads them;
+  # gcc/python3-dev: the kit's compiled decoder (smoke checks it).
+  apt_install python3 python3-venv python3-dev gcc libgl1 libglib2.0-0 libgomp1
   make_venv python3
 }
 

@@ -9,7 +9,8 @@ REQ_CONSTRAINTS=easyocr-image.constraints.txt
 
 system() {
   # l4t-pytorch has python3 3.6 but not venv, git or patch; the stand-in base has none of them.
-  apt_install python3 python3-venv python3-dev git patch ca-certificates
+  # python3-dev + gcc: torch2trt's plugins and the kit's compiled decoder.
+  apt_install python3 python3-venv python3-dev gcc git patch ca-certificates
   make_venv python3
   if nvidia_only "torch2trt $PINS_TORCH2TRT with plugins (CUDA + TensorRT at build time)"; then
     # A planned build (builds.yml): setuptools + packaging (torch2trt's setup.py imports it) first.

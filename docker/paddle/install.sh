@@ -10,10 +10,10 @@ REQ_CONSTRAINTS=paddle.constraints.txt
 system() {
   local py=python$PYTHON_PADDLE
   if nvidia_only "Python $PYTHON_PADDLE from the base's Ubuntu packages (the stand-in is Debian: none)"; then
-    apt_install "$py" "$py-venv" "$py-dev" ca-certificates
+    apt_install "$py" "$py-venv" "$py-dev" gcc ca-certificates
   else
     py=python3
-    apt_install python3 python3-venv
+    apt_install python3 python3-venv python3-dev gcc
   fi
   make_venv "$py"
 }

@@ -71,6 +71,15 @@ def test_easyocr_models_are_staged_from_the_pinned_package(engine):
     assert {"craft_mlt_25k.pth", "english_g2.pth"} <= set(out.split())
 
 
+@pytest.mark.parametrize("image", ["cpu", "easyocr", "paddle"])
+def test_each_image_decodes_with_the_compiled_decoder(engine, cpu_image, image):
+    # Runs after the builds above; the kit in the image (WORKDIR /opt/kit) imports the module its
+    # build compiled, not a copy of the host's (.dockerignore keeps that out).
+    probe = "from ocr import compiled; m = compiled.module(); assert m is not None, 'pure Python'; print(m.__file__)"
+    out = engine.containers.run(config.tag(image, KEY), ["python", "-c", probe], remove=True).decode()
+    assert out.strip().startswith("/opt/kit/ocr/_decode"), out
+
+
 def test_cpu_image_reads_a_crop(cpu_image, capsys):
     assert containers.test_cli("cpu") == 0
     out = capsys.readouterr().out
