@@ -100,3 +100,15 @@ def test_tiny_run_trains_resumes_and_exports(tmp_path):
     assert got.shape == ref.shape == (2, 17, len(model.CHARSET) + 1)
     assert np.abs(got - ref).max() < 1e-4
     assert sess.get_modelmeta().custom_metadata_map["charset"] == model.CHARSET
+
+
+def test_evaluate_scores_accuracy_prefixes_collapsed_repeats_and_the_threshold():
+    from ocr.engines.base import Prediction
+    from train.codereader import evaluate
+    samples = [("P113036", None, "ame-1"), ("LOT 42", None, "rwl-1"), ("EXP 1", None, "rwl-2")]
+    preds = [Prediction(text="P13036", confidence=0.99), Prediction(text="lot42", confidence=0.95),
+             Prediction(text="EXP 7", confidence=0.2)]
+    out = evaluate.score(preds, samples, threshold=0.9)
+    assert out["accuracy"] == 1 / 3. and out["collapsed_repeat_reads"] == 1
+    assert out["by_prefix"] == {"ame": {"n": 1, "accuracy": 0.0}, "rwl": {"n": 2, "accuracy": 0.5}}
+    assert (out["precision_at_threshold"], out["coverage_at_threshold"]) == (0.5, 2 / 3.)

@@ -47,12 +47,15 @@ def read(engine, samples):
 
 
 def score(preds, samples, threshold=None):
-    """Normalised strict accuracy overall and per id prefix; coverage/precision at a threshold."""
+    """Normalised strict accuracy overall and per id prefix, reads that collapsed a repeat;
+    coverage/precision at a threshold."""
     ok = [metrics.normalise(p.text) == metrics.normalise(t) for p, (t, _, _) in zip(preds, samples)]
     groups = collections.defaultdict(list)
     for hit, (_, _, sid) in zip(ok, samples):
         groups[sid.split("-")[0]].append(hit)
     out = {"n": len(ok), "accuracy": float(np.mean(ok)) if ok else 0.0,
+           "collapsed_repeat_reads": sum(1 for p, (t, _, _) in zip(preds, samples)
+                                         if metrics.collapsed_repeats(p.text, t)),
            "by_prefix": {k: {"n": len(v), "accuracy": float(np.mean(v))} for k, v in sorted(groups.items())}}
     if threshold is not None:
         precision, coverage = metrics.precision_at_threshold(
