@@ -9,39 +9,20 @@ from ocr.reader.service import serve_cli as _serve_cli
 from . import telemetry
 
 
-class Latest(object):
-    """The newest telemetry sample, judged by the throttle rule (a service runs for months: the
-    benchmark's Sampler keeps every sample, this keeps one)."""
-
-    def __init__(self, source, rule):
-        self.source, self.rule, self.sample = source, rule, None
-
-    def _emit(self, fields):
-        sample = dict(fields)
-        if sample.get("throttled") is None:
-            sample["throttled"] = self.rule.judge(sample)
-        self.sample = sample
-
-    def start(self):
-        self.source.start(self._emit)
-        return self
-
-    def __call__(self):
-        return self.sample
-
-    def stop(self):
-        self.source.stop()
+def newest_sample(source, rule):
+    """A started telemetry.Sampler that holds only the newest sample (a service runs for months)."""
+    return telemetry.Sampler(source=source, rule=rule, keep=1).start()
 
 
 def serve_cli(job, source=None, interval_ms=2000):
-    latest = None
+    sampler = None
     if telemetry.TegrastatsSource.available():  # a Jetson: tegrastats is there
-        latest = Latest(telemetry.TegrastatsSource(interval_ms), telemetry.ThrottleRule.read()).start()
+        sampler = newest_sample(telemetry.TegrastatsSource(interval_ms), telemetry.ThrottleRule.read())
     try:
-        return _serve_cli(job, source, telemetry=latest)
+        return _serve_cli(job, source, telemetry=sampler.latest if sampler else None)
     finally:
-        if latest is not None:
-            latest.stop()
+        if sampler is not None:
+            sampler.stop()
 
 
 # --- the service's benchmark (not a CI test): invoke read-bench --service ----------------------------

@@ -15,6 +15,7 @@ of its thermal zone (where the kernel starts to slow clocks), or, when jetson_cl
 clocks at the start, when the CPU or GPU clock reads under 99 % of its pin. NVML reports its own
 thermal/hardware slowdown reasons. None when neither can be judged.
 """
+import collections
 import glob
 import os
 import re
@@ -337,14 +338,16 @@ def pick_source(interval_ms, root="/", nvml_loader=NvmlSource.load, jtop_loader=
 class Sampler:
     """Collects samples from one source on a background thread; see the module docstring."""
 
-    def __init__(self, interval_ms=100, root="/", source=None, rule=None, state=None):
-        """state: jetson.platform_state() already read (the throttle rule comes from it)."""
+    def __init__(self, interval_ms=100, root="/", source=None, rule=None, state=None, keep=None):
+        """state: jetson.platform_state() already read (the throttle rule comes from it); keep: how
+        many of the newest samples to hold (None: all, a benchmark's windows; a service that runs
+        for months keeps 1 and reads it with latest())."""
         self.interval_ms = interval_ms
         self.source = source or pick_source(interval_ms, root)
         if rule is None:
             rule = ThrottleRule.from_state(state) if state else ThrottleRule.read(root)
         self.rule = rule
-        self.samples = []
+        self.samples = collections.deque(maxlen=keep) if keep else []
         self.lock = threading.Lock()
         self.started = False
         self.error = None
@@ -364,6 +367,11 @@ class Sampler:
         except (OSError, ValueError) as exc:  # the source vanished between pick and start
             self.error = f"{self.source.name}: {exc}"
         return self
+
+    def latest(self):
+        """The newest sample, judged by the throttle rule, or None before the first."""
+        with self.lock:
+            return self.samples[-1] if self.samples else None
 
     def window(self, t0, t1):
         """Summary of the samples taken between t0 and t1 (time.time() values)."""

@@ -29,8 +29,11 @@ class OneLine(object):
 
 def test_the_service_exports_the_newest_jetson_sample():
     source = OneLine()
-    latest = serve.Latest(source, telemetry.ThrottleRule(trips_c={"CPU": 40.0, "GPU": 97.0})).start()
-    service = Service(Job.from_dict({}), reader=object(), telemetry=latest)
+    latest = serve.newest_sample(source, telemetry.ThrottleRule(trips_c={"CPU": 40.0, "GPU": 97.0}))
+    for _ in range(3):  # it keeps one sample, however long it runs
+        source.start(latest._emit)
+    assert len(latest.samples) == 1
+    service = Service(Job.from_dict({}), reader=object(), telemetry=latest.latest)
     samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
                for fam in text_string_to_metric_families(service.metrics_text()) for s in fam.samples}
     service.stop()
