@@ -124,25 +124,18 @@ def _engine_row(name):
     return None if base is None else estimate.ENGINE_PREFIXES[base]
 
 
-def _result_docs(paths):
-    from bench import results
-    for path in paths:
-        files = [os.path.join(path, f) for f in sorted(os.listdir(path)) if f.endswith(".json")] \
-            if os.path.isdir(path) else [path]
-        for f in files:
-            try:
-                doc = results.read_result(f)
-            except ValueError:
-                continue
-            if doc.get("status") == "ok":
-                yield f, doc
+def result_docs(paths):
+    """The measured (status ok) result documents of files and folders (report.collect's reading;
+    unreadable files are left out here: the estimate is about what was measured)."""
+    from bench import report
+    return [doc for doc in report.collect(paths)[0] if doc.get("status") == "ok"]
 
 
-def measured(paths):
-    """{engine row index: ["name precision: ms (device)"]} from bench result JSONs."""
+def measured(docs):
+    """{engine row index: ["name precision: ms (device)"]} from bench result documents."""
     from bench import results
     found = {}
-    for _, doc in _result_docs(paths):
+    for doc in docs:
         eng = doc.get("engine") or {}
         name = eng.get("name", "")
         row = _engine_row(name)
@@ -155,11 +148,12 @@ def measured(paths):
     return found
 
 
-def nano_stages(paths):
+def nano_stages(docs):
     """[(ms per crop of the CPU-side stages, run)] of codereader results measured on a Jetson Nano:
     the mean split + decode of their Stages summary (no single-core factor needed)."""
     out = []
-    for path, doc in _result_docs(paths):
+    for doc in docs:
+        path = doc["_file"]
         name = (doc.get("engine") or {}).get("name", "")
         staged = {st["stage"]: st["mean"] for st in (doc.get("summary") or {}).get("stages") or []}
         board = str(((doc.get("machine") or {}).get("platform") or {}).get("board_model", ""))
@@ -221,10 +215,11 @@ def estimate_cli(crop="36x158", results=(), data=None, stream=sys.stdout):
     from ocr.accel import estimate
     h, w = (int(v) for v in crop.lower().split("x"))
     counted = estimate.count_models((h, w))
-    stream.write(estimate.format_report(counted, (h, w), measured(results) if results else None) + "\n\n")
+    docs = result_docs(results) if results else []
+    stream.write(estimate.format_report(counted, (h, w), measured(docs) if results else None) + "\n\n")
     floors = [(engine, per[estimate.PLATFORMS[0][0]][1]) for engine, per, _ in estimate.engine_estimates(counted)]
     calib = calibration()
-    on_nano = nano_stages(results) if results else []
+    on_nano = nano_stages(docs)
     if on_nano:
         cpu, note, factor = on_nano[0][0], "measured on a Nano ({})".format(on_nano[0][1]), 1.0
     else:

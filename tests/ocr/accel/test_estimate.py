@@ -86,7 +86,7 @@ def test_measured_numbers_come_from_bench_results(tmp_path):
     timing = {"timing": {"ocr_ms": {"mean": 33.0, "p50": 31.5}}}
     _result(tmp_path, "a.json", engine=engine, summary=timing)
     _result(tmp_path, "b.json", engine=engine, summary=timing, status="unavailable")
-    found = nano_estimate.measured([str(tmp_path)])
+    found = nano_estimate.measured(nano_estimate.result_docs([str(tmp_path)]))
     assert list(found) == [0]  # the ppocr-onnx-rec row only; the unavailable run is left out
     assert found[0] == ["ppocr-onnx-rec-fp16 fp16 31.5 ms p50 (x86_64 CPU)"]
 
@@ -131,7 +131,8 @@ def test_cpu_side_comes_from_a_codereader_run_on_a_nano(tmp_path):
     _result(run, "a.json", engine={"name": "codereader"}, summary={"stages": stages}, machine=nano)
     _result(run, "b.json", engine={"name": "codereader"}, summary={"stages": stages})  # x86: not a Nano
     _result(run, "c.json", engine={"name": "easyocr"}, summary={"stages": stages}, machine=nano)
-    assert nano_estimate.nano_stages([str(run)]) == [(0.75, "codereader 20261130-101010-nano")]
+    docs = nano_estimate.result_docs([str(tmp_path)])  # folders are read recursively, as report does
+    assert nano_estimate.nano_stages(docs) == [(0.75, "codereader 20261130-101010-nano")]
 
 
 def _fake_counts(monkeypatch):
