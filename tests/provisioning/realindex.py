@@ -23,10 +23,10 @@ from packaging.markers import Marker
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
+from bench import versions
 from ocr import ROOT
 from tests.wheel import write_wheel
 
-VERSIONS = os.path.join(ROOT, "versions.yml")
 INDEX = "https://pypi.org/simple/"
 # Runs pip's CLI with the marker environment given as JSON in argv[1] (see the module docstring).
 _PIP = """
@@ -40,7 +40,7 @@ sys.exit(main(sys.argv[2:]))
 
 
 def requirements_dir(l4t=None):
-    table = yaml.safe_load(open(VERSIONS))
+    table = versions.load_table()
     row = table["l4t"][l4t or table["default_l4t"]]
     return os.path.join(ROOT, row["requirements"]), row
 
