@@ -39,13 +39,13 @@ def run(out_dir, items=40, seed=0, speed=12, uploads=20):
     import types
     from urllib.request import Request, urlopen
 
-    from ocr.reader import capture, conveyor
+    from ocr.reader import conveyor
     from ocr.reader.job import load_job
     from ocr.reader.service import api
     from ocr.reader.service.service import Service
 
     from .runner import timing_stats
-    from .stream import score
+    from .stream import score, warm_up
 
     truth = conveyor.write_video(out_dir, items, seed, speed)
     job_path = os.path.join(out_dir, "job.yml")
@@ -58,10 +58,7 @@ def run(out_dir, items=40, seed=0, speed=12, uploads=20):
                 .format(token, os.path.join(os.path.abspath(out_dir), truth["video"])))
     job = load_job(job_path)
     service = Service(job)
-    first = next(capture.open_source(os.path.join(out_dir, truth["video"]), realtime=False).frames())
-    for _ in range(3):  # warm-up outside the measurement: the empty belt
-        for region in job.regions:
-            service.reader.read_region(first, region, "warm-up")
+    warm_up(service.reader, job, os.path.join(out_dir, truth["video"]))
     t0 = time.perf_counter()
     server = api.serve_in_background(service, "127.0.0.1", 0)
     try:

@@ -66,14 +66,20 @@ def nano_estimate(stage_stats, lines_per_item):
             "host_ms_per_item_here": round(cpu, 2)}
 
 
+def warm_up(reader, job, video):
+    """Three reads of the video's first frame (the empty belt) in every region, outside the
+    measurement: ONNX Runtime's sessions and the caches settle."""
+    first = next(capture.open_source(video, realtime=False).frames())
+    for _ in range(3):
+        for region in job.regions:
+            reader.read_region(first, region, "warm-up")
+
+
 def run(out_dir, items=40, seed=0, speed=12, realtime=True):
     truth = conveyor.write_video(out_dir, items, seed, speed)
     job = load_job(os.path.join(out_dir, "job.yml"))
     reader = Reader(job)
-    first = next(capture.open_source(os.path.join(out_dir, truth["video"]), realtime=False).frames())
-    for _ in range(3):  # warm-up outside the measurement (sessions, caches): the empty belt
-        for region in job.regions:
-            reader.read_region(first, region, "warm-up")
+    warm_up(reader, job, os.path.join(out_dir, truth["video"]))
     source = capture.open_source(os.path.join(out_dir, truth["video"]), realtime=realtime)
     verdicts = []
     t0 = time.perf_counter()
