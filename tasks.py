@@ -211,7 +211,8 @@ def test(c, pytest_args=""):
 
 @task(help={"seed": "random seed of weights order, data and batches (default 0)",
             "recipe": "named steps/lines/presets (train/codereader/__init__.py RECIPES): default (<= 1 h on 2 "
-                      "cores) or release (~1.5 h, with the failure presets); the options below override",
+                      "cores, the committed weights) or release (~80 min, with the failure presets); the "
+                      "options below override",
             "steps": "fine-tuning steps (default: the recipe's)",
             "lines": "synthetic training lines rendered and cached (default: the recipe's)",
             "resume": "continue from OUT/ckpt.pt and the cached features",
