@@ -14,12 +14,15 @@ def test_a_healthy_nano_passes_the_platform_group(tmp_path):
 
 
 def test_a_misconfigured_nano_fails_with_fixes(tmp_path):
-    ctx = nano_context(tmp_path, clocks=CLOCKS_DYNAMIC, nvpmodel="NV Power Mode: 5W\n1\n", swap=False)
+    ctx = nano_context(tmp_path, clocks=CLOCKS_DYNAMIC, nvpmodel="NV Power Mode: 5W\n1\n", swap=False,
+                       disk_free_mb=900)
     out = io.StringIO()
     results = {r.name: r for r in cli.run_checks(ctx, ["platform"], out)}
     assert results["power_mode"].status == "FAIL" and "sudo nvpmodel -m 0" in results["power_mode"].hint
     assert results["jetson_clocks"].status == "FAIL"
     assert results["swap"].status == "FAIL" and results["swap"].reason == "0 MB of swap (need 4096 MB)"
+    assert results["disk_free"].status == "FAIL" and "900 MB free" in results["disk_free"].reason
+    assert "docker prune" in results["disk_free"].hint
     assert "FAIL  platform/power_mode: nvpmodel 5W (id 1), not MAXN\n      fix: sudo nvpmodel" in out.getvalue()
 
 
