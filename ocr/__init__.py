@@ -8,3 +8,8 @@ __version__ = "0.1.0"
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # The library's shipped data (models table, formats, the default set, the code reader's model).
 DATA = os.path.join(ROOT, "ocr", "data")
+
+
+def user_cache(env, name):
+    """A cache folder outside the checkout: $env if set, else ~/.cache/nano-ocr-kit/<name>."""
+    return os.environ.get(env) or os.path.join(os.path.expanduser("~"), ".cache", "nano-ocr-kit", name)

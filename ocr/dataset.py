@@ -93,15 +93,19 @@ SYNTH_PREFIX = "synth:"
 
 
 def synth_spec(spec):
-    """'synth:PRESET:SEED[:N]' -> (preset, seed, n); N defaults to 300. DatasetError if malformed."""
+    """'synth:PRESET:SEED[:N]' -> (preset, seed, n); N defaults to 300. DatasetError if malformed
+    or N < 1 (the preset is checked where the set is made)."""
     parts = spec[len(SYNTH_PREFIX):].split(":")
     try:
         if len(parts) not in (2, 3) or not parts[0]:
             raise ValueError
-        return parts[0], int(parts[1]), int(parts[2]) if len(parts) == 3 else 300
+        preset, seed, n = parts[0], int(parts[1]), int(parts[2]) if len(parts) == 3 else 300
     except ValueError:
         raise DatasetError("{}: a generated set is synth:PRESET:SEED[:N], e.g. synth:doubled:2001:300".format(
             spec)) from None
+    if n < 1:
+        raise DatasetError("{}: N must be at least 1".format(spec))
+    return preset, seed, n
 
 
 def resolve(path=None):
@@ -110,8 +114,6 @@ def resolve(path=None):
     path = path or DEFAULT_DIR
     if path.startswith(SYNTH_PREFIX):
         preset, seed, n = synth_spec(path)
-        if n < 1:
-            raise DatasetError("{}: N must be at least 1".format(path))
         from ocr.synth import writer
         try:
             path = writer.cached_set(preset, seed, n)

@@ -10,13 +10,14 @@ import hashlib
 import json
 import os
 
+from ocr import user_cache
+
 FIELDS = ("model_sha256", "tensorrt", "gpu", "precision", "shapes")
 
 
 def root():
     """KIT_ACCEL_CACHE, else ~/.cache/nano-ocr-kit/accel."""
-    return os.environ.get("KIT_ACCEL_CACHE") or os.path.join(
-        os.path.expanduser("~"), ".cache", "nano-ocr-kit", "accel")
+    return user_cache("KIT_ACCEL_CACHE", "accel")
 
 
 def key_fields(model_sha256, tensorrt, gpu, precision, shapes, **extra):

@@ -3,9 +3,7 @@ dataset format (manifest.jsonl + images/ + generator.json), PNGs without varying
 warm-up crop (`invoke dataset.synth`, `python -m ocr.synth`)."""
 import argparse
 import collections
-import contextlib
 import hashlib
-import io
 import json
 import os
 import shutil
@@ -15,6 +13,8 @@ import tempfile
 import cv2
 import numpy as np
 from PIL import Image
+
+from ocr import user_cache
 
 from .grammar import doubled_pairs
 from .presets import PRESETS, unknown
@@ -74,12 +74,6 @@ def _write_json(path, obj):
         f.write(json.dumps(obj, indent=1) + "\n")
 
 
-def cache_root():
-    """KIT_SYNTH_CACHE, else ~/.cache/nano-ocr-kit/synth."""
-    return os.environ.get("KIT_SYNTH_CACHE") or os.path.join(
-        os.path.expanduser("~"), ".cache", "nano-ocr-kit", "synth")
-
-
 def cached_set(preset, seed, n):
     """The folder of a generated set (write_dataset's), made once per generator version and pixel
     libraries and reused after: a set is a pure function of (preset, seed, n) and those. Written
@@ -88,13 +82,13 @@ def cached_set(preset, seed, n):
     if wrong:
         raise ValueError(wrong)
     libs = hashlib.sha256(json.dumps(library_versions()).encode()).hexdigest()[:10]
-    folder = os.path.join(cache_root(), "v%s-%s" % (VERSION, libs), "%s-%d-%d" % (preset, seed, n))
+    folder = os.path.join(user_cache("KIT_SYNTH_CACHE", "synth"), "v%s-%s" % (VERSION, libs),
+                          "%s-%d-%d" % (preset, seed, n))
     if not os.path.isfile(os.path.join(folder, "manifest.jsonl")):
         os.makedirs(os.path.dirname(folder), exist_ok=True)
         tmp = tempfile.mkdtemp(prefix=".tmp-", dir=os.path.dirname(folder))
         try:
-            with contextlib.redirect_stdout(io.StringIO()):  # it would name the temporary folder
-                write_dataset(tmp, n=n, seed=seed, preset=preset)
+            write_dataset(tmp, n=n, seed=seed, preset=preset)
             try:
                 os.rename(tmp, folder)
             except OSError:  # another process made it first: theirs is the same set
@@ -132,8 +126,6 @@ def write_dataset(out_dir, n=300, seed=0, split=None, preset="default"):
     info["command"] = command
     info["libraries"] = library_versions()
     _write_json(os.path.join(out_dir, "generator.json"), info)
-    print("wrote %d crops (seed %d%s, ocr.synth v%s) to %s"
-          % (n, seed, "" if preset == "default" else ", preset " + preset, VERSION, out_dir))
 
 
 def _remove_stale_images(out_dir, n):
@@ -160,6 +152,8 @@ def write_cli(out_dir, n=300, seed=0, split=None, preset="default"):
         print("dataset.synth: " + wrong, file=sys.stderr)
         return 2
     write_dataset(out_dir, n=n, seed=seed, split=split, preset=preset)
+    print("wrote %d crops (seed %d%s, ocr.synth v%s) to %s"
+          % (n, seed, "" if preset == "default" else ", preset " + preset, VERSION, out_dir))
     return 0
 
 
@@ -173,4 +167,4 @@ def main(argv=None):
                              "or what real prints fail on")
     parser.add_argument("--out", required=True)
     args = parser.parse_args(argv)
-    write_dataset(args.out, n=args.n, seed=args.seed, split=args.split, preset=args.preset)
+    return write_cli(args.out, n=args.n, seed=args.seed, split=args.split, preset=args.preset)
