@@ -223,7 +223,6 @@ def test(c, pytest_args=""):
 def train(c, seed=0, recipe="default", steps=0, lines=0, resume=False, device="", out="runs/codereader",
           presets=False):
     """Train the codereader recogniser on synthetic codes (see DEVELOPERS.md and the model card)."""
-    from train.codereader import data
     from train.codereader import recipe as named
     from train.codereader import train as trainer
     try:
@@ -233,7 +232,7 @@ def train(c, seed=0, recipe="default", steps=0, lines=0, resume=False, device=""
         _fail_on(2)
     trainer.train(out, steps=r["steps"], seed=int(seed), lines=r["lines"], resume=resume,
                   device=device or trainer.default_device(), log=lambda s: print(s, flush=True),
-                  presets=data.PRESET_MIX if r["presets"] else ())
+                  presets=r["presets"])
 
 
 @task(help={"job": "job file with a serve: section (bind, port, token, source, log, reject; example: "

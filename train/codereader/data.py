@@ -21,13 +21,12 @@ import numpy as np
 
 from ocr import formats, layout, synth
 
+from . import PRESET_MIX  # noqa: F401 - the recipes' mix, drawn here
 from .model import CHARSET, HEIGHT
 
 MAX_WIDTH = 640
 _RANDOM_CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ./-:"
 _INDEX = {c: k + 1 for k, c in enumerate(CHARSET)}
-# (preset, share of the lines) for a recipe that trains on what real prints fail on (issue 20).
-PRESET_MIX = (("failures", 0.15), ("doubled", 0.10))
 
 
 def encode(text):

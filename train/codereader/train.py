@@ -22,7 +22,7 @@ import torch
 
 from ocr import ctc, metrics
 
-from . import LINES, RECIPES, STEPS, data, export, features, recipe
+from . import LINES, RECIPES, STEPS, export, features, recipe
 from .model import CHARSET, CUT, build, stock_graph
 
 DATA_SEED_OFFSET = 1000   # training lines never share a generator seed with the default set (0)
@@ -185,7 +185,7 @@ def main(argv=None):
     r = recipe(a.recipe, a.steps, a.lines, a.presets)
     train(a.out, steps=r["steps"], seed=a.seed, lines=r["lines"], batch_size=a.batch_size, lr=a.lr,
           resume=a.resume, device=a.device, threads=a.threads, log=lambda s: print(s, flush=True),
-          presets=data.PRESET_MIX if r["presets"] else ())
+          presets=r["presets"])
     return 0
 
 
