@@ -20,7 +20,7 @@ LOT_ALNUM = string.digits + "ABCDEFGHJKLMNPRSTUVWXYZ"
 # ...but some print them, and a reader confuses these pairs (issue 20): lots made of them on purpose.
 LOOKALIKE = "B8O0I1"
 _CLASS_CHARS = {"n": string.digits, "A": string.ascii_uppercase, "X": LOT_ALNUM, "Y": LOOKALIKE}
-_CLASS_REGEX = {"n": "[0-9]", "A": "[A-Z]", "X": "[0-9A-HJ-NP-Z]", "Y": "[B8O0I1]"}
+_CLASS_REGEX = {"n": "[0-9]", "A": "[A-Z]", "X": "[0-9A-HJ-NP-Z]", "Y": "[%s]" % LOOKALIKE}
 _CLASS_FIELD = re.compile(r"^([nAXY])([0-9]+)$")
 
 _MONTH_RE = "(?:" + "|".join(MONTHS) + ")"

@@ -16,9 +16,9 @@ from .surfaces import COMPOSERS
 
 def sample_plan(seed, index, style=None, fmt=None, lines=None, preset="default"):
     """Everything a manifest records about sample `index` of `seed`, drawn before rendering."""
-    if unknown(preset):
+    recipe = PRESETS.get(preset)
+    if recipe is None:
         raise ValueError(unknown(preset))
-    recipe = PRESETS[preset]
     rng = random.Random("%d/%d" % (seed, index) if preset == "default" else "%s/%d/%d" % (preset, seed, index))
     name, printed = _code(rng, fmt, recipe)
     if lines is not None:
