@@ -176,14 +176,19 @@ class Calibrator(object):
     @classmethod
     def load(cls, path, model_sha256):
         """The calibrator in `path` if it was fitted for this very model file, else None."""
-        try:
-            with open(path) as f:
-                data = json.load(f)
-        except (IOError, ValueError):
-            return None
-        if data.get("model_sha256") != model_sha256:
-            return None
-        return cls.from_dict(data)
+        data = fitted_for(path, model_sha256)
+        return cls.from_dict(data) if data is not None else None
+
+
+def fitted_for(path, model_sha256):
+    """The JSON object in `path` (a calibrator, a threshold) if it names this very model file
+    (`model_sha256`), else None; a missing or unreadable file is None too."""
+    try:
+        with open(path) as f:
+            data = json.load(f)
+    except (IOError, ValueError):
+        return None
+    return data if isinstance(data, dict) and data.get("model_sha256") == model_sha256 else None
 
 
 def calibration_error(records, bins=10):

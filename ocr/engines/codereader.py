@@ -12,7 +12,6 @@ under the best alignment), over all lines; text fitting no format is returned un
 (`extra["formats"]` None) and its confidence halved, so a threshold rejects it first.
 """
 import difflib
-import json
 import os
 import time
 
@@ -74,13 +73,8 @@ def calibrated_threshold(folder, model_sha256, calibrated=False):
     """The confidence below which a read should go to manual check, or None: from
     threshold.json, if it was calibrated for this very model file and on the confidence scale
     the engine gives (the calibrator's probability, or the raw least character probability)."""
-    path = os.path.join(folder, THRESHOLD_NAME)
-    try:
-        with open(path) as f:
-            data = json.load(f)
-    except (IOError, ValueError):
-        return None
-    if data.get("model_sha256") != model_sha256 or (data.get("confidence") == "calibrated") != calibrated:
+    data = confidence.fitted_for(os.path.join(folder, THRESHOLD_NAME), model_sha256)
+    if data is None or (data.get("confidence") == "calibrated") != calibrated:
         return None
     return data.get("threshold")
 
